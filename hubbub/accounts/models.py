@@ -1,0 +1,76 @@
+"""People and the links between them."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+from hubbub.core.ids import new_id
+
+USERNAME_MAX_LENGTH = 30
+DISPLAY_NAME_MAX_LENGTH = 30
+BIO_MAX_LENGTH = 500
+
+
+class AccountManager(UserManager["Account"]):
+    def get_by_natural_key(self, username: str | None) -> "Account":
+        # Handles are unique regardless of case, so log-in is too.
+        return self.get(username__iexact=username)
+
+
+class Account(AbstractUser):
+    """A person on this server: their handle, profile and counters."""
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    display_name = models.CharField(max_length=DISPLAY_NAME_MAX_LENGTH, blank=True)
+    bio = models.TextField(max_length=BIO_MAX_LENGTH, blank=True)
+    bio_html = models.TextField(blank=True)
+    locked = models.BooleanField(default=False)
+    bot = models.BooleanField(default=False)
+    # Kept by actions with F() updates; see accounts.actions.
+    followers_count = models.PositiveIntegerField(default=0)
+    following_count = models.PositiveIntegerField(default=0)
+    posts_count = models.PositiveIntegerField(default=0)
+    last_post_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccountManager()  # type: ignore[misc]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="account_username_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.username}"
+
+    @property
+    def name(self) -> str:
+        """The name to show: the display name, else the handle."""
+        return self.display_name or self.username
+
+
+class Follow(models.Model):
+    """``follower`` sees ``followee``'s posts in their home timeline."""
+
+    follower = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="following_links"
+    )
+    followee = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="follower_links"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["follower", "followee"], name="follow_once"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(follower=models.F("followee")),
+                name="follow_not_self",
+            ),
+        ]
+        # Fan-out walks a followee's followers in follower-id order.
+        indexes = [models.Index(fields=["followee", "follower"])]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} -> {self.followee_id}"

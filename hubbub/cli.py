@@ -1,0 +1,29 @@
+"""The ``hubbub`` command: hubbub's own verbs, with Django's behind them.
+
+    hubbub serve        migrate, then run the web server and a worker
+    hubbub web          run only the WSGI web server
+    hubbub worker       run only a task worker (with the fan-out sweeper)
+    hubbub demo         seed the demo community into an empty database
+    hubbub createuser   create an account
+    hubbub <anything>   any Django management command (migrate, shell, ...)
+"""
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hubbub.settings")
+    from django.core.management import execute_from_command_line
+
+    args = list(sys.argv if argv is None else argv)
+    args[0] = "hubbub"
+    if len(args) < 2 or args[1] in {"-h", "--help", "help"}:
+        print(__doc__)  # noqa: T201
+        if len(args) < 2:
+            return
+    execute_from_command_line(args)
+
+
+if __name__ == "__main__":
+    main()

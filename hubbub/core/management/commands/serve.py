@@ -1,0 +1,105 @@
+"""Run hubbub's embedded stack: migrations, the web server and a worker."""
+
+import signal
+import subprocess
+import sys
+import time
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from hubbub.accounts.models import Account
+
+
+def web_command(*, host: str, port: int, workers: int) -> list[str]:
+    """Return the command line that serves hubbub's WSGI app with granian."""
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--static-path-route",
+        settings.STATIC_URL.rstrip("/"),
+        "--static-path-mount",
+        str(settings.STATIC_ROOT),
+        "--no-access-log",
+        "hubbub.wsgi:application",
+    ]
+
+
+def worker_command() -> list[str]:
+    return [sys.executable, "-m", "hubbub.cli", "worker"]
+
+
+def prepare() -> None:
+    """Bring the database schema and static files up to date."""
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+class Command(BaseCommand):
+    help = "Migrate, then serve hubbub (web server and task worker)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=1)
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Seed the demo community if the database has no accounts.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        prepare()
+        if options["demo"] and not Account.objects.exists():
+            call_command("demo")
+        children = [
+            subprocess.Popen(
+                web_command(
+                    host=options["host"],
+                    port=options["port"],
+                    workers=options["workers"],
+                )
+            ),
+            subprocess.Popen(worker_command()),
+        ]
+        self.stdout.write(
+            f"hubbub is serving http://{options['host']}:{options['port']}/"
+        )
+        sys.exit(supervise(children))
+
+
+def supervise(children: list[subprocess.Popen[bytes]]) -> int:
+    """Wait until a child exits or we are told to stop; then stop them all."""
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while not stopping and all(c.poll() is None for c in children):
+            time.sleep(0.2)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0 if stopping else 1

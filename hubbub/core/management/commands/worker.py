@@ -1,0 +1,60 @@
+"""Run a task worker, with the sweeper that re-drives lost fan-outs."""
+
+import logging
+import threading
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Worker
+
+from hubbub.timelines.tasks import redrive_stalled_fan_outs
+
+logger = logging.getLogger(__name__)
+
+
+def sweep_forever(stop: threading.Event, *, interval: float) -> None:
+    """Re-drive stalled fan-outs every ``interval`` seconds until ``stop``."""
+    while not stop.wait(interval):
+        try:
+            redrive_stalled_fan_outs()
+        except Exception:
+            # A failed sweep (database restarting, say) is retried next time.
+            logger.exception("Fan-out sweep failed")
+        finally:
+            close_old_connections()
+
+
+class Command(BaseCommand):
+    help = "Run hubbub's background jobs (fan-out and friends)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--interval", type=float, default=0.2)
+        parser.add_argument("--sweep-interval", type=float, default=10.0)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        sweeper = threading.Thread(
+            target=sweep_forever,
+            args=(stop,),
+            kwargs={"interval": options["sweep_interval"]},
+            daemon=True,
+        )
+        sweeper.start()
+        worker = Worker(
+            queue_names=["*"],
+            interval=options["interval"],
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=get_random_string(32),
+            excluded_queue_names=[],
+        )
+        worker.configure_signals()
+        try:
+            worker.run()
+        finally:
+            stop.set()

@@ -1,0 +1,85 @@
+"""The post: the envelope that notes, articles and stories share."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from hubbub.core.ids import new_id
+
+
+class Kind(models.TextChoices):
+    NOTE = "note", "Note"
+    ARTICLE = "article", "Article"
+    STORY = "story", "Story"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Public"
+    UNLISTED = "unlisted", "Unlisted"
+    FOLLOWERS = "followers", "Followers only"
+    DIRECT = "direct", "Mentioned people only"
+
+
+class Post(models.Model):
+    """One post. Its id orders it in time; ``html`` is sanitised on write."""
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NOTE)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    text = models.TextField()
+    html = models.TextField()
+    in_reply_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+    )
+    # The root of the thread this post belongs to (itself for a root), so a
+    # whole conversation is one indexed query.
+    conversation_id = models.BigIntegerField(db_index=True)
+    reblog_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reblogs",
+    )
+    replies_count = models.PositiveIntegerField(default=0)
+    reblogs_count = models.PositiveIntegerField(default=0)
+    favourites_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # Durable fan-out marker: the sweeper re-drives posts where this is empty.
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+    fanout_queued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["author", "-id"], name="post_author_recent"),
+            models.Index(
+                fields=["-id"],
+                name="post_public_recent",
+                condition=models.Q(visibility="public", deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["fanout_queued_at"],
+                name="post_fanout_pending",
+                condition=models.Q(fanned_out_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} by {self.author_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.conversation_id:
+            self.conversation_id = (
+                self.in_reply_to.conversation_id if self.in_reply_to else self.id
+            )
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,208 @@
+"""Django settings for hubbub.
+
+Everything an operator sets comes from ``HUBBUB_*`` environment variables
+(see docs/configuration.md). With none set, hubbub runs on the embedded
+default: one SQLite file under ``var/``, the database task queue and the
+local-memory cache.
+"""
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(f"HUBBUB_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name, "1" if default else "0").strip().lower()
+    return value in {"1", "true", "yes", "on"}
+
+
+VAR_DIR = Path(_env("VAR_DIR", str(BASE_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """Return the configured key, or one generated once and kept in var/."""
+    if key := _env("SECRET_KEY"):
+        return key
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_bool("DEBUG", False)
+ALLOWED_HOSTS = [h for h in _env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in _env("CSRF_TRUSTED_ORIGINS").split(",") if o]
+
+# --- hubbub's own settings -------------------------------------------------
+
+# A note's length limit, in characters as a reader sees them.
+HUBBUB_MAX_CHARACTERS = _env_int("MAX_CHARACTERS", 140)
+# A second cap, in code points, that stops "Zalgo" stacks of combining marks.
+HUBBUB_MAX_CODE_POINTS = _env_int("MAX_CODE_POINTS", 1000)
+# Every URL counts as this many characters, whatever its length (Mastodon).
+HUBBUB_CHARACTERS_PER_URL = 23
+# Authors with more followers than this are merged into timelines when read
+# instead of being pushed to every follower on write.
+HUBBUB_FANOUT_LIMIT = _env_int("FANOUT_LIMIT", 10_000)
+# Followers written per fan-out batch; each batch is one statement and one
+# short transaction, so SQLite's single writer is never held for long.
+HUBBUB_FANOUT_BATCH_SIZE = _env_int("FANOUT_BATCH_SIZE", 1000)
+# Seconds after which the sweeper re-drives a post that is not fanned out.
+HUBBUB_FANOUT_SWEEP_AFTER = _env_int("FANOUT_SWEEP_AFTER", 30)
+# Entries kept per reader in the stored home timeline.
+HUBBUB_TIMELINE_LENGTH = _env_int("TIMELINE_LENGTH", 800)
+# Notes a new follow copies from the followee into the follower's timeline.
+HUBBUB_FOLLOW_BACKFILL = _env_int("FOLLOW_BACKFILL", 40)
+HUBBUB_PAGE_SIZE = 20
+HUBBUB_INSTANCE_TITLE = _env("INSTANCE_TITLE", "hubbub")
+# Test-only fault injection: "fanout.batch_delay:SECONDS" slows each batch.
+HUBBUB_FAULT = _env("FAULT")
+
+# --- Django ------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks_db",
+    "hubbub.core",
+    "hubbub.accounts",
+    "hubbub.posts",
+    "hubbub.timelines",
+    "hubbub.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "hubbub.urls"
+WSGI_APPLICATION = "hubbub.wsgi.application"
+AUTH_USER_MODEL = "accounts.Account"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:public"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "hubbub.web.context.site",
+            ],
+        },
+    },
+]
+
+_SQLITE_DEFAULT = f"sqlite:///{VAR_DIR / 'hubbub.sqlite3'}"
+DATABASES: dict[str, dict[str, Any]] = {
+    "default": dj_database_url.parse(_env("DATABASE_URL", _SQLITE_DEFAULT))
+}
+_db = DATABASES["default"]
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the one writer; IMMEDIATE transactions
+    # queue for the write lock instead of failing with "database is locked".
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
+        ),
+    }
+    _db["CONN_MAX_AGE"] = None
+    # Tests that start hubbub's own processes need a file they can share.
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+else:
+    _db["CONN_MAX_AGE"] = 0
+    _db["CONN_HEALTH_CHECKS"] = False
+    _db["OPTIONS"] = {"pool": {"min_size": 2, "max_size": 20, "timeout": 10}}
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = _env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "fanout"],
+    }
+}
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": _env("LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TimelinesConfig(AppConfig):
+    name = "hubbub.timelines"
+    label = "timelines"

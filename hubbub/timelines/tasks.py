@@ -1,0 +1,90 @@
+"""Jobs that write home timelines."""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+
+from hubbub.posts.models import Post, Visibility
+from hubbub.timelines.store import get_store
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_fan_out(post_id: int) -> None:
+    """Queue ``fan_out_post`` for a committed post."""
+    fan_out_post.enqueue(post_id)
+
+
+def _fault_delay() -> float:
+    # Test-only: "fanout.batch_delay:0.2" slows each batch so a test can kill
+    # the worker part-way through a fan-out.
+    name, _, value = settings.HUBBUB_FAULT.partition(":")
+    return float(value) if name == "fanout.batch_delay" else 0.0
+
+
+@task(queue_name="fanout")
+def fan_out_post(post_id: int) -> None:
+    """Write a post into its author's followers' home timelines.
+
+    Safe to run any number of times: entries are unique per reader and post.
+    Authors above HUBBUB_FANOUT_LIMIT followers are skipped here and merged
+    in when a timeline is read.
+    """
+    post = (
+        Post.objects.select_related("author")
+        .filter(id=post_id, fanned_out_at__isnull=True, deleted_at__isnull=True)
+        .first()
+    )
+    if post is None:
+        return
+    pushed = (
+        post.visibility != Visibility.DIRECT
+        and post.author.followers_count <= settings.HUBBUB_FANOUT_LIMIT
+    )
+    store, cursor, delay = get_store(), 0, _fault_delay()
+    while pushed:
+        with transaction.atomic():
+            next_cursor = store.fan_out_batch(post, after_follower_id=cursor)
+        if next_cursor is None:
+            break
+        cursor = next_cursor
+        if delay:
+            time.sleep(delay)
+    Post.objects.filter(id=post_id).update(fanned_out_at=timezone.now())
+
+
+def redrive_stalled_fan_outs(*, limit: int = 500) -> int:
+    """Re-queue fan-outs that have waited longer than HUBBUB_FANOUT_SWEEP_AFTER.
+
+    A post keeps ``fanned_out_at`` empty until its fan-out finishes, so one
+    whose job was lost (worker killed, process died between commit and
+    enqueue) is found here. Returns how many were re-queued.
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.HUBBUB_FANOUT_SWEEP_AFTER)
+    stalled = list(
+        Post.objects.filter(
+            fanned_out_at__isnull=True,
+            fanout_queued_at__lt=cutoff,
+            deleted_at__isnull=True,
+        )
+        .order_by("fanout_queued_at")
+        .values_list("id", "fanout_queued_at")[:limit]
+    )
+    requeued = 0
+    for post_id, queued_at in stalled:
+        # Claim it first, so several sweepers never queue the same post twice.
+        claimed = Post.objects.filter(
+            id=post_id, fanout_queued_at=queued_at, fanned_out_at__isnull=True
+        ).update(fanout_queued_at=now)
+        if claimed:
+            enqueue_fan_out(post_id)
+            requeued += 1
+    if requeued:
+        logger.warning("Re-queued %d stalled fan-outs", requeued)
+    return requeued

@@ -1,0 +1,84 @@
+"""Fixtures shared by every test: actors, clients and the task worker."""
+
+from unittest.mock import patch
+
+import pytest
+from django.test import Client
+from django_tasks_db.management.commands import db_worker
+from django_tasks_db.management.commands.db_worker import Worker
+
+from hubbub.accounts.actions import sign_up
+from hubbub.accounts.models import Account
+from tests.factories import PASSWORD
+
+
+def run_queued_tasks() -> None:
+    """Run every queued job through the real worker code, then return.
+
+    The worker closes "old" connections between jobs; inside a test's
+    transaction that would close the test's own connection, so that one
+    housekeeping call is switched off here.
+    """
+    with patch.object(db_worker, "close_old_connections", lambda: None):
+        _drain()
+
+
+def _drain() -> None:
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="pytest",
+        excluded_queue_names=[],
+    ).run()
+
+
+@pytest.fixture
+def run_jobs(django_capture_on_commit_callbacks):
+    """Run on-commit callbacks (which enqueue jobs), then the jobs themselves.
+
+    Use as ``with run_jobs(): ...``: everything queued inside the block has
+    run when the block ends.
+    """
+    from contextlib import contextmanager
+
+    @contextmanager
+    def runner():
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+        run_queued_tasks()
+
+    return runner
+
+
+def make_account(username: str) -> Account:
+    return sign_up(username=username, password=PASSWORD)
+
+
+@pytest.fixture
+def alice(db) -> Account:
+    return make_account("alice")
+
+
+@pytest.fixture
+def bob(db) -> Account:
+    return make_account("bob")
+
+
+@pytest.fixture
+def carol(db) -> Account:
+    return make_account("carol")
+
+
+@pytest.fixture
+def csrf_client() -> Client:
+    """A browser-like client: CSRF checks on, as in production."""
+    return Client(enforce_csrf_checks=True)
+
+
+def logged_in(client: Client, account: Account) -> Client:
+    client.force_login(account)
+    return client
