@@ -17,7 +17,7 @@ $(BIN)/hubbub: pyproject.toml
 	@touch $@
 
 run: $(BIN)/hubbub
-	HUBBUB_OAUTH_PASSWORD_GRANT=$${HUBBUB_OAUTH_PASSWORD_GRANT:-1} $(BIN)/hubbub serve --demo --host $(HOST) --port $(PORT)
+	$(BIN)/hubbub serve --demo --host $(HOST) --port $(PORT)
 
 test: $(BIN)/hubbub
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

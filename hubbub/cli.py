@@ -1,11 +1,11 @@
 """The ``hubbub`` command: hubbub's own verbs, with Django's behind them.
 
-    hubbub serve        migrate, then run the web server and a worker
-    hubbub web          run only the WSGI web server
-    hubbub worker       run only a task worker (with the fan-out sweeper)
-    hubbub demo         seed the demo community into an empty database
-    hubbub createuser   create an account
-    hubbub <anything>   any Django management command (migrate, shell, ...)
+hubbub serve        migrate, then run the web server and a worker
+hubbub web          run only the WSGI web server
+hubbub worker       run only a task worker (with the fan-out sweeper)
+hubbub demo         seed the demo community into an empty database
+hubbub createuser   create an account
+hubbub <anything>   any Django management command (migrate, shell, ...)
 """
 
 import os
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
     args[0] = "hubbub"
     if len(args) < 2 or args[1] in {"-h", "--help", "help"}:
-        print(__doc__)  # noqa: T201
+        print(__doc__)
         if len(args) < 2:
             return
     execute_from_command_line(args)

@@ -1,15 +1,42 @@
 """Fixtures shared by every test: actors, clients and the task worker."""
 
+from contextlib import contextmanager
+from pathlib import Path
 from unittest.mock import patch
 
 import pytest
 from django.test import Client
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from hypothesis import settings as hypothesis_settings
 
 from hubbub.accounts.actions import sign_up
 from hubbub.accounts.models import Account
 from tests.factories import PASSWORD
+
+# Deadlines measure wall time, which a loaded CI machine cannot promise.
+hypothesis_settings.register_profile("hubbub", deadline=None)
+hypothesis_settings.load_profile("hubbub")
+
+_E2E = Path(__file__).parent / "e2e"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request):
+    """Hash passwords cheaply in this process.
+
+    Argon2 at Django's cost takes ~0.2 s and 100 MB a hash, which would
+    dominate the suite. Tests that start hubbub's own processes (marked
+    ``slow``, or under tests/e2e) keep the real hashers, because those
+    processes verify what this one wrote.
+    """
+    if request.node.get_closest_marker("slow") or request.path.is_relative_to(_E2E):
+        yield
+        return
+    settings = request.getfixturevalue("settings")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
 
 
 def run_queued_tasks() -> None:
@@ -17,10 +44,16 @@ def run_queued_tasks() -> None:
 
     The worker closes "old" connections between jobs; inside a test's
     transaction that would close the test's own connection, so that one
-    housekeeping call is switched off here.
+    housekeeping call is switched off here. The worker records a job's
+    exception instead of raising it, so a failed job fails the test here.
     """
     with patch.object(db_worker, "close_old_connections", lambda: None):
         _drain()
+    failed = list(DBTaskResult.objects.failed())
+    if failed:
+        pytest.fail(
+            "\n\n".join(f"{r.task_path} failed:\n{r.traceback}" for r in failed)
+        )
 
 
 def _drain() -> None:
@@ -43,7 +76,6 @@ def run_jobs(django_capture_on_commit_callbacks):
     Use as ``with run_jobs(): ...``: everything queued inside the block has
     run when the block ends.
     """
-    from contextlib import contextmanager
 
     @contextmanager
     def runner():

@@ -56,9 +56,7 @@ def _check_profile_text(*, display_name: str, bio: str) -> tuple[str, str]:
     display_name, bio = display_name.strip(), bio.strip()
     for field, value in (("Display name", display_name), ("Bio", bio)):
         if any(ch == "\x00" or "\ud800" <= ch <= "\udfff" for ch in value):
-            raise ValidationError(
-                f"{field} contains characters that are not allowed."
-            )
+            raise ValidationError(f"{field} contains characters that are not allowed.")
     if len(display_name) > DISPLAY_NAME_MAX_LENGTH:
         raise ValidationError(
             f"Display names are at most {DISPLAY_NAME_MAX_LENGTH} characters."
@@ -119,9 +117,7 @@ def follow_account(follower: Account, *, followee: Account) -> Follow:
 def _backfill(follower: Account, followee: Account) -> None:
     get_store().add(
         follower.pk,
-        recent_post_ids_for_follower(
-            followee, limit=settings.HUBBUB_FOLLOW_BACKFILL
-        ),
+        recent_post_ids_for_follower(followee, limit=settings.HUBBUB_FOLLOW_BACKFILL),
     )
 
 
@@ -142,4 +138,3 @@ def unfollow_account(follower: Account, *, followee: Account) -> None:
                 followers_count=F("followers_count") - 1
             )
             get_store().remove_author(follower.pk, followee.pk)
-

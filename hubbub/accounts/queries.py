@@ -28,11 +28,11 @@ def is_following(viewer: Account | None, account: Account) -> bool:
 def follow_list(
     account: Account, *, which: Literal["followers", "following"] | str
 ) -> QuerySet[Account]:
-    """Return who follows ``account`` or whom it follows, newest link first."""
-    if which == "followers":
-        links = Follow.objects.filter(followee=account).values("follower_id")
-    else:
-        links = Follow.objects.filter(follower=account).values("followee_id")
-    return Account.objects.filter(pk__in=links, is_active=True).order_by(
-        "username"
-    )[:FOLLOW_LIST_LIMIT]
+    """Return who follows ``account`` or whom it follows, by handle."""
+    links = (
+        Follow.objects.filter(followee=account).values_list("follower_id")
+        if which == "followers"
+        else Follow.objects.filter(follower=account).values_list("followee_id")
+    )
+    people = Account.objects.filter(pk__in=links, is_active=True)
+    return people.order_by("username")[:FOLLOW_LIST_LIMIT]

@@ -45,9 +45,9 @@ def new_id() -> int:
             if _state["counter"] > _COUNTER_MAX:
                 _state["ms"] += 1
                 _state["counter"] = 0
-        return (_state["ms"] << 16) | (_state["node"] << _COUNTER_BITS) | _state[
-            "counter"
-        ]
+        return (
+            (_state["ms"] << 16) | (_state["node"] << _COUNTER_BITS) | _state["counter"]
+        )
 
 
 def id_at(moment: datetime) -> int:

@@ -41,6 +41,4 @@ def profile_timeline(
     viewer: Account | None, author: Account, bounds: PageBounds
 ) -> list[Post]:
     """Return one page of ``author``'s posts as ``viewer`` may see them."""
-    return page_of(
-        with_authors(visible_posts(viewer).filter(author=author)), bounds
-    )
+    return page_of(with_authors(visible_posts(viewer).filter(author=author)), bounds)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -28,7 +28,7 @@ from hubbub.timelines.store import PageBounds
 from hubbub.web.forms import NoteForm, ProfileForm, SignupForm
 
 
-class BadCursor(ValueError):
+class BadCursorError(ValueError):
     pass
 
 
@@ -41,7 +41,7 @@ def _bounds(request: HttpRequest) -> PageBounds:
         elif raw.isascii() and raw.isdigit() and len(raw) <= 19:
             values[name] = int(raw)
         else:
-            raise BadCursor(name)
+            raise BadCursorError(name)
     return PageBounds(
         max_id=values["max_id"],
         min_id=values["min_id"],
@@ -58,7 +58,7 @@ def _timeline_page(
 ) -> HttpResponse:
     try:
         bounds = _bounds(request)
-    except BadCursor as e:
+    except BadCursorError as e:
         return HttpResponseBadRequest(f"{e} must be a post id.")
     posts = load(bounds)
     paged = bounds.max_id is not None or bounds.min_id is not None
@@ -73,6 +73,14 @@ def _timeline_page(
 def _viewer(request: HttpRequest) -> Account | None:
     user = request.user
     return user if isinstance(user, Account) else None
+
+
+def _signed_in(request: HttpRequest) -> Account:
+    """Return the signed-in account (views behind login_required)."""
+    user = request.user
+    if not isinstance(user, Account):
+        raise PermissionDenied
+    return user
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -99,9 +107,25 @@ def _home_page(
         request,
         "web/home.html",
         lambda bounds: timelines.home_timeline(viewer, bounds),
-        {"form": form, "timeline_url": reverse("web:home")},
+        {
+            "form": form,
+            "draft_used": _draft_length(form),
+            "timeline_url": reverse("web:home"),
+        },
         status=status,
     )
+
+
+def _draft_length(form: NoteForm) -> int:
+    if not form.is_bound:
+        return 0
+    return _count_draft(form.data.get("text", ""))
+
+
+def _count_draft(text: str) -> int:
+    # Bounded, so a huge paste cannot make counting expensive.
+    text = text[: settings.HUBBUB_MAX_CODE_POINTS * 4]
+    return count_characters(text.replace("\r\n", "\n").strip())
 
 
 @require_GET
@@ -127,9 +151,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 display_name=form.cleaned_data["display_name"],
             )
         except ValidationError as e:
-            form.add_error(
-                "password" if _is_password_error(e) else "username", e
-            )
+            form.add_error("password" if _is_password_error(e) else "username", e)
         else:
             auth.login(request, account)
             return redirect("web:home")
@@ -138,9 +160,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 def _is_password_error(error: ValidationError) -> bool:
-    return any(
-        (e.code or "").startswith("password") for e in error.error_list
-    )
+    return any((e.code or "").startswith("password") for e in error.error_list)
 
 
 class LoginView(auth_views.LoginView):
@@ -157,8 +177,7 @@ class LogoutView(auth_views.LogoutView):
 
 @login_required
 def edit_profile(request: HttpRequest) -> HttpResponse:
-    account = request.user
-    assert isinstance(account, Account)
+    account = _signed_in(request)
     initial = {"display_name": account.display_name, "bio": account.bio}
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -179,8 +198,7 @@ def edit_profile(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def post_note(request: HttpRequest) -> HttpResponse:
-    viewer = request.user
-    assert isinstance(viewer, Account)
+    viewer = _signed_in(request)
     form = NoteForm(request.POST)
     note = None
     if form.is_valid():
@@ -189,7 +207,11 @@ def post_note(request: HttpRequest) -> HttpResponse:
         except ValidationError as e:
             form.add_error("text", e)
     if request.headers.get("HX-Request"):
-        context = {"form": NoteForm() if note else form, "new_post": note}
+        context = {
+            "form": NoteForm() if note else form,
+            "new_post": note,
+            "draft_used": 0 if note else _draft_length(form),
+        }
         return render(
             request, "web/partials/compose.html", context, status=201 if note else 422
         )
@@ -201,11 +223,10 @@ def post_note(request: HttpRequest) -> HttpResponse:
 @require_POST
 def post_compose_count(request: HttpRequest) -> HttpResponse:
     """Count the draft with the server's own rule (the live counter)."""
-    text = request.POST.get("text", "")[: settings.HUBBUB_MAX_CODE_POINTS * 4]
     return render(
         request,
         "web/partials/char_count.html",
-        {"used": count_characters(text.replace("\r\n", "\n").strip())},
+        {"used": _count_draft(request.POST.get("text", ""))},
     )
 
 
@@ -270,9 +291,7 @@ def _follow_response(
             status=status,
         )
     if error:
-        return render(
-            request, "web/error.html", {"message": error}, status=status
-        )
+        return render(request, "web/error.html", {"message": error}, status=status)
     return HttpResponseRedirect(
         _safe_next(request, reverse("web:profile", args=[account.username]))
     )
@@ -281,8 +300,7 @@ def _follow_response(
 @require_POST
 @login_required
 def put_follow(request: HttpRequest, username: str) -> HttpResponse:
-    viewer = request.user
-    assert isinstance(viewer, Account)
+    viewer = _signed_in(request)
     account = get_object_or_404(Account, username__iexact=username, is_active=True)
     try:
         account_actions.follow_account(viewer, followee=account)
@@ -294,8 +312,7 @@ def put_follow(request: HttpRequest, username: str) -> HttpResponse:
 @require_POST
 @login_required
 def delete_follow(request: HttpRequest, username: str) -> HttpResponse:
-    viewer = request.user
-    assert isinstance(viewer, Account)
+    viewer = _signed_in(request)
     account = get_object_or_404(Account, username__iexact=username, is_active=True)
     account_actions.unfollow_account(viewer, followee=account)
     return _follow_response(request, account)
