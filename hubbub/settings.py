@@ -73,6 +73,13 @@ HUBBUB_TIMELINE_LENGTH = _env_int("TIMELINE_LENGTH", 800)
 HUBBUB_FOLLOW_BACKFILL = _env_int("FOLLOW_BACKFILL", 40)
 HUBBUB_PAGE_SIZE = 20
 HUBBUB_INSTANCE_TITLE = _env("INSTANCE_TITLE", "hubbub")
+# Whether /oauth/token takes the password grant. Mastodon removed it in 4.4,
+# but toot's login_cli and Mastodon.py's log_in(username, password) use it.
+HUBBUB_OAUTH_PASSWORD_GRANT = _env_bool("OAUTH_PASSWORD_GRANT", False)
+# Client API requests allowed per window, per token and per client IP
+# (Mastodon's defaults: 300 every 5 minutes).
+HUBBUB_API_RATE_LIMIT = _env_int("API_RATE_LIMIT", 300)
+HUBBUB_API_RATE_PERIOD = _env_int("API_RATE_PERIOD", 300)
 # Test-only fault injection: "fanout.batch_delay:SECONDS" slows each batch.
 HUBBUB_FAULT = _env("FAULT")
 
@@ -86,14 +93,18 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "ninja",
+    "oauth2_provider",
     "hubbub.core",
     "hubbub.accounts",
     "hubbub.posts",
     "hubbub.timelines",
     "hubbub.web",
+    "hubbub.api",
 ]
 
 MIDDLEWARE = [
+    "hubbub.api.middleware.ApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -170,6 +181,23 @@ TASKS = {
         "BACKEND": "django_tasks_db.DatabaseBackend",
         "QUEUES": ["default", "fanout"],
     }
+}
+
+OAUTH2_PROVIDER_APPLICATION_MODEL = "api.Application"
+OAUTH2_PROVIDER: dict[str, Any] = {
+    "SCOPES_BACKEND_CLASS": "hubbub.api.oauth.server.MastodonScopes",
+    "OAUTH2_VALIDATOR_CLASS": "hubbub.api.oauth.server.MastodonValidator",
+    "OAUTH2_BACKEND_CLASS": "hubbub.api.oauth.server.MastodonOAuthLibCore",
+    "OAUTH2_SERVER_CLASS": "hubbub.api.oauth.server.MastodonServer",
+    # Mastodon's tokens never expire; the column needs a date, so a century.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 100 * 365 * 24 * 3600,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 600,
+    # Mastodon clients send no PKCE; those that do must use S256.
+    "PKCE_REQUIRED": False,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    # Keep only a SHA-256 of each token, never the token itself.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https", "urn"],
 }
 
 PASSWORD_HASHERS = [

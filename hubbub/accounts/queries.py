@@ -6,6 +6,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from hubbub.accounts.models import Account, Follow
+from hubbub.timelines.queries import page_of
+from hubbub.timelines.store import PageBounds
 
 FOLLOW_LIST_LIMIT = 200
 
@@ -36,3 +38,64 @@ def follow_list(
     )
     people = Account.objects.filter(pk__in=links, is_active=True)
     return people.order_by("username")[:FOLLOW_LIST_LIMIT]
+
+
+def get_account_by_id(account_id: int) -> Account:
+    """Return the active account with this id, or raise Http404."""
+    try:
+        return Account.objects.get(pk=account_id, is_active=True)
+    except (Account.DoesNotExist, OverflowError, ValueError) as e:
+        raise Http404("No such account.") from e
+
+
+def get_accounts_by_id(account_ids: list[int]) -> list[Account]:
+    """Return the active accounts among ``account_ids``, in that order."""
+    found = Account.objects.in_bulk(account_ids)
+    return [found[pk] for pk in account_ids if pk in found and found[pk].is_active]
+
+
+def follow_links(viewer: Account, account_ids: list[int]) -> tuple[set[int], set[int]]:
+    """Return which of ``account_ids`` ``viewer`` follows, and which follow it."""
+    if not account_ids:
+        return set(), set()
+    following = set(
+        Follow.objects.filter(follower=viewer, followee_id__in=account_ids).values_list(
+            "followee_id", flat=True
+        )
+    )
+    followed_by = set(
+        Follow.objects.filter(followee=viewer, follower_id__in=account_ids).values_list(
+            "follower_id", flat=True
+        )
+    )
+    return following, followed_by
+
+
+def follow_page(
+    account: Account, bounds: PageBounds, *, which: Literal["followers", "following"]
+) -> list[tuple[int, Account]]:
+    """Return one page of ``account``'s followers or followees, newest first.
+
+    Each item is (follow row id, account): the row id is the page cursor.
+    """
+    if which == "followers":
+        links = Follow.objects.filter(followee=account).select_related("follower")
+    else:
+        links = Follow.objects.filter(follower=account).select_related("followee")
+    people = [
+        (row.id, row.follower if which == "followers" else row.followee)
+        for row in page_of(links, bounds)
+    ]
+    return [(cursor, person) for cursor, person in people if person.is_active]
+
+
+def username_for_login(identifier: str) -> str | None:
+    """Return the handle of the active account whose e-mail is ``identifier``."""
+    if "@" not in identifier:
+        return None
+    found: str | None = (
+        Account.objects.filter(email__iexact=identifier, is_active=True)
+        .values_list("username", flat=True)
+        .first()
+    )
+    return found

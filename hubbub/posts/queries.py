@@ -69,3 +69,21 @@ def recent_post_ids_for_follower(author: Account, *, limit: int) -> list[int]:
         .order_by("-id")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def author_ids(post_ids: set[int]) -> dict[int, int]:
+    """Return each post's author id (reply parents, for the API's entities)."""
+    if not post_ids:
+        return {}
+    return dict(Post.objects.filter(id__in=post_ids).values_list("id", "author_id"))
+
+
+def reblogged_ids(viewer: Account, post_ids: set[int]) -> set[int]:
+    """Return which of ``post_ids`` ``viewer`` has boosted."""
+    if not post_ids:
+        return set()
+    return set(
+        Post.objects.filter(
+            author=viewer, reblog_of_id__in=post_ids, deleted_at__isnull=True
+        ).values_list("reblog_of_id", flat=True)
+    )

@@ -1,0 +1,1 @@
+"""The Mastodon client API and its OAuth 2 server."""

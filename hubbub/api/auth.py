@@ -1,0 +1,159 @@
+"""Bearer tokens: who is calling, and what the token lets them do.
+
+The token is looked up once per request (by the SHA-256 that
+django-oauth-toolkit stores instead of the token) and checked on every
+request, so a revoked token stops working at once.
+"""
+
+import functools
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from django.http import HttpRequest
+from oauth2_provider.models import get_access_token_model
+
+from hubbub.accounts.models import Account
+from hubbub.api.http import ApiError
+from hubbub.api.models import Application
+from hubbub.api.scopes import covers, parse_scopes
+
+P = ParamSpec("P")
+R = TypeVar("R")
+type View[**Params, Result] = Callable[Concatenate[HttpRequest, Params], Result]
+_ATTRIBUTE = "_hubbub_credentials"
+SECURITY_SCHEME = "OAuth2"
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """A valid token: its app, its account (None for an app token), scopes."""
+
+    token_id: int
+    application: Application | None
+    account: Account | None
+    scopes: frozenset[str]
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    """Return the token from ``Authorization: Bearer …``, if one was sent."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+def token_checksum(token: str) -> str:
+    """Return the checksum django-oauth-toolkit stores for ``token``."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _load(request: HttpRequest) -> Credentials | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    row = (
+        get_access_token_model()
+        .objects.select_related("user", "application")
+        .filter(token_checksum=token_checksum(token))
+        .first()
+    )
+    if row is None:
+        return None
+    account = row.user
+    if account is not None and not account.is_active:
+        return None
+    return Credentials(
+        token_id=row.pk,
+        application=row.application,
+        account=account,
+        scopes=parse_scopes(row.scope),
+    )
+
+
+def credentials(request: HttpRequest) -> Credentials | None:
+    """Return the request's valid token, or None (none sent, or not valid)."""
+    if not hasattr(request, _ATTRIBUTE):
+        setattr(request, _ATTRIBUTE, _load(request))
+    found: Credentials | None = getattr(request, _ATTRIBUTE)
+    return found
+
+
+def viewer(request: HttpRequest) -> Account | None:
+    """Return the account calling, or None for anonymous and app tokens."""
+    found = credentials(request)
+    return found.account if found else None
+
+
+def signed_in(request: HttpRequest) -> Account:
+    """Return the calling account of a view guarded by ``requires``."""
+    account = viewer(request)
+    if account is None:
+        raise ApiError(401, "The access token is invalid")
+    return account
+
+
+def check(request: HttpRequest, scopes: tuple[str, ...], *, user: bool) -> Credentials:
+    """Return the request's credentials if they carry one of ``scopes``.
+
+    No valid token is a 401; a token without the scope is a 403; an app
+    token where a user is needed is a 422, as in Mastodon.
+    """
+    found = credentials(request)
+    if found is None:
+        raise ApiError(401, "The access token is invalid")
+    if scopes and not any(covers(found.scopes, scope) for scope in scopes):
+        raise ApiError(403, "This action is outside the authorized scopes")
+    if user and found.account is None:
+        raise ApiError(422, "This method requires an authenticated user")
+    return found
+
+
+def _document(security: list[dict[str, list[str]]]) -> Callable[[Any], None]:
+    def contribute(operation: Any) -> None:
+        extra = dict(operation.openapi_extra or {})
+        extra["security"] = security
+        operation.openapi_extra = extra
+
+    return contribute
+
+
+def requires(*scopes: str, user: bool = True) -> Callable[[View[P, R]], View[P, R]]:
+    """Guard a view: the caller needs a token with one of ``scopes``.
+
+    No scopes means any valid token will do. ``user=False`` also admits
+    app tokens (client credentials). The scopes go into the OpenAPI
+    document, where the scope matrix test finds them.
+    """
+
+    def decorate(view: View[P, R]) -> View[P, R]:
+        @functools.wraps(view)
+        def guarded(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            check(request, scopes, user=user)
+            return view(request, *args, **kwargs)
+
+        guarded._ninja_contribute_to_operation = [  # type: ignore[attr-defined]
+            _document(
+                [{SECURITY_SCHEME: [scope]} for scope in scopes]
+                or [{SECURITY_SCHEME: []}]
+            )
+        ]
+        return guarded
+
+    return decorate
+
+
+def optional(*scopes: str) -> Callable[[View[P, R]], View[P, R]]:
+    """Document a public view that shows a token holder more."""
+
+    def decorate(view: View[P, R]) -> View[P, R]:
+        contributions = getattr(view, "_ninja_contribute_to_operation", [])
+        view._ninja_contribute_to_operation = [  # type: ignore[attr-defined]
+            *contributions,
+            _document([{}, *({SECURITY_SCHEME: [scope]} for scope in scopes)]),
+        ]
+        return view
+
+    return decorate

@@ -1,0 +1,1 @@
+"""Mastodon's client API, one module per URL group."""

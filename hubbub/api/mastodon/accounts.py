@@ -1,0 +1,200 @@
+"""``/api/v1/accounts``: profiles, their statuses, follows and relationships."""
+
+from typing import Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from hubbub.accounts import actions, queries
+from hubbub.accounts.models import Account
+from hubbub.api import schemas
+from hubbub.api.auth import optional, requires, signed_in, viewer
+from hubbub.api.http import json_response, not_found, path_id
+from hubbub.api.pagination import (
+    ACCOUNT_LIMITS,
+    STATUS_LIMITS,
+    PageQuery,
+    page_response,
+)
+from hubbub.api.parsing import Flag, IdList, StringList
+from hubbub.api.serializers import Serializer
+from hubbub.timelines.queries import profile_timeline
+
+router = Router(tags=["accounts"])
+ERRORS = schemas.errors(400, 401, 403, 404, 422, 429)
+
+
+def _account(account_id: str) -> Account:
+    return queries.get_account_by_id(path_id(account_id))
+
+
+@router.get(
+    "/api/v1/accounts/verify_credentials",
+    response={200: schemas.CredentialAccount, **ERRORS},
+)
+@requires("profile", "read:accounts")
+def verify_credentials(request: HttpRequest) -> HttpResponse:
+    """Return the calling account, with its settings."""
+    account = signed_in(request)
+    return json_response(Serializer(request, account).credential_account(account))
+
+
+class LookupQuery(Schema):
+    """Which account to look up."""
+
+    acct: str = Field(max_length=300, description="user, @user or user@this.host")
+
+
+@router.get("/api/v1/accounts/lookup", response={200: schemas.Account, **ERRORS})
+def lookup(request: HttpRequest, query: Query[LookupQuery]) -> HttpResponse:
+    """Find a local account by its handle."""
+    username, _, domain = query.acct.removeprefix("@").partition("@")
+    host = request.get_host()
+    if domain and domain.lower() not in (host.lower(), host.partition(":")[0].lower()):
+        raise not_found()
+    account = queries.get_account(username)
+    return json_response(Serializer(request, viewer(request)).account(account))
+
+
+class RelationshipsQuery(Schema):
+    """The accounts to relate to (``id[]`` or ``id``)."""
+
+    id: IdList = Field(max_length=80)
+    with_suspended: Flag = False
+
+
+@router.get(
+    "/api/v1/accounts/relationships",
+    response={200: list[schemas.Relationship], **ERRORS},
+)
+@requires("read:follows")
+def relationships(
+    request: HttpRequest, query: Query[RelationshipsQuery]
+) -> HttpResponse:
+    """Return how the caller relates to each account, in the order asked."""
+    me = signed_in(request)
+    accounts = queries.get_accounts_by_id([int(i) for i in query.id])
+    return json_response(Serializer(request, me).relationships(me, accounts))
+
+
+@router.get("/api/v1/accounts/{id}", response={200: schemas.Account, **ERRORS})
+def get_account(request: HttpRequest, id: str) -> HttpResponse:
+    """Return one account."""
+    return json_response(Serializer(request, viewer(request)).account(_account(id)))
+
+
+class AccountStatusesQuery(PageQuery):
+    """Filters for an account's statuses."""
+
+    only_media: Flag = False
+    pinned: Flag = False
+    exclude_replies: Flag = False
+    exclude_reblogs: Flag = False
+    tagged: str | None = Field(None, max_length=100)
+
+
+@router.get(
+    "/api/v1/accounts/{id}/statuses", response={200: list[schemas.Status], **ERRORS}
+)
+@optional("read:statuses")
+def account_statuses(
+    request: HttpRequest,
+    id: str,
+    query: Query[AccountStatusesQuery],
+) -> HttpResponse:
+    """Return one page of an account's statuses, newest first."""
+    account = _account(id)
+    me = viewer(request)
+    bounds = query.bounds(STATUS_LIMITS)
+    # hubbub has no media, pins or tags yet, so those filters match nothing.
+    if query.only_media or query.pinned or query.tagged:
+        posts = []
+    else:
+        posts = profile_timeline(
+            me,
+            account,
+            bounds,
+            exclude_replies=query.exclude_replies,
+            exclude_reblogs=query.exclude_reblogs,
+        )
+    body = Serializer(request, me).statuses(posts)
+    return page_response(request, body, [p.id for p in posts], bounds.limit)
+
+
+def _follow_list(
+    request: HttpRequest,
+    account_id: str,
+    query: PageQuery,
+    which: Literal["followers", "following"],
+) -> HttpResponse:
+    account = _account(account_id)
+    bounds = query.bounds(ACCOUNT_LIMITS)
+    page = queries.follow_page(account, bounds, which=which)
+    serializer = Serializer(request, viewer(request))
+    body = [serializer.account(person) for _, person in page]
+    return page_response(request, body, [cursor for cursor, _ in page], bounds.limit)
+
+
+@router.get(
+    "/api/v1/accounts/{id}/followers", response={200: list[schemas.Account], **ERRORS}
+)
+def followers(
+    request: HttpRequest,
+    id: str,
+    query: Query[PageQuery],
+) -> HttpResponse:
+    """Return one page of an account's followers, newest follow first."""
+    return _follow_list(request, id, query, "followers")
+
+
+@router.get(
+    "/api/v1/accounts/{id}/following", response={200: list[schemas.Account], **ERRORS}
+)
+def following(
+    request: HttpRequest,
+    id: str,
+    query: Query[PageQuery],
+) -> HttpResponse:
+    """Return one page of the accounts an account follows, newest first."""
+    return _follow_list(request, id, query, "following")
+
+
+class FollowForm(Schema):
+    """Options Mastodon clients send with a follow."""
+
+    reblogs: Flag = True
+    notify: Flag = False
+    languages: StringList | None = None
+
+
+def _relationship(request: HttpRequest, me: Account, account: Account) -> HttpResponse:
+    return json_response(Serializer(request, me).relationships(me, [account])[0])
+
+
+@router.post(
+    "/api/v1/accounts/{id}/follow", response={200: schemas.Relationship, **ERRORS}
+)
+@requires("write:follows")
+def follow(
+    request: HttpRequest,
+    id: str,
+    payload: FollowForm | None = None,
+) -> HttpResponse:
+    """Follow an account; following twice is harmless."""
+    me = signed_in(request)
+    account = _account(id)
+    actions.follow_account(me, followee=account)
+    return _relationship(request, me, account)
+
+
+@router.post(
+    "/api/v1/accounts/{id}/unfollow", response={200: schemas.Relationship, **ERRORS}
+)
+@requires("write:follows")
+def unfollow(request: HttpRequest, id: str) -> HttpResponse:
+    """Stop following an account."""
+    me = signed_in(request)
+    account = _account(id)
+    actions.unfollow_account(me, followee=account)
+    return _relationship(request, me, account)

@@ -1,0 +1,90 @@
+"""Endpoints clients call that hubbub cannot serve yet: empty, harmless answers.
+
+Each keeps Mastodon's scope, so the scope matrix covers it, and its real
+shape, so a client that reads the answer finds nothing rather than an
+error. When a feature lands, its endpoint moves to its own module.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+
+from hubbub.api import schemas
+from hubbub.api.auth import optional, requires
+from hubbub.api.http import json_response
+
+router = Router(tags=["not yet built"])
+ERRORS = schemas.errors(401, 403, 422, 429)
+PREFERENCES = {
+    "posting:default:visibility": "public",
+    "posting:default:sensitive": False,
+    "posting:default:language": None,
+    "reading:expand:media": "default",
+    "reading:expand:spoilers": False,
+}
+EMPTY_SEARCH: dict[str, list[Any]] = {"accounts": [], "statuses": [], "hashtags": []}
+
+# (path, scope or None for public, answer, summary)
+STUBS: list[tuple[str, str | None, Any, str]] = [
+    ("/api/v1/custom_emojis", None, [], "List custom emoji (none)."),
+    ("/api/v1/instance/peers", None, [], "List known servers (none)."),
+    ("/api/v1/instance/activity", None, [], "Weekly activity (not kept)."),
+    ("/api/v1/instance/rules", None, [], "List server rules (none)."),
+    ("/api/v1/trends", None, [], "Trending tags (none)."),
+    ("/api/v1/trends/tags", None, [], "Trending tags (none)."),
+    ("/api/v1/trends/statuses", None, [], "Trending statuses (none)."),
+    ("/api/v1/trends/links", None, [], "Trending links (none)."),
+    ("/api/v1/notifications", "read:notifications", [], "List notifications."),
+    ("/api/v1/favourites", "read:favourites", [], "List favourited statuses."),
+    ("/api/v1/bookmarks", "read:bookmarks", [], "List bookmarked statuses."),
+    ("/api/v1/filters", "read:filters", [], "List filters (v1)."),
+    ("/api/v2/filters", "read:filters", [], "List filters (v2)."),
+    ("/api/v1/lists", "read:lists", [], "List lists."),
+    ("/api/v1/markers", "read:statuses", {}, "Read positions."),
+    ("/api/v1/announcements", "read", [], "List announcements."),
+    ("/api/v1/conversations", "read:statuses", [], "List conversations."),
+    ("/api/v1/follow_requests", "read:follows", [], "List follow requests."),
+    ("/api/v1/blocks", "read:blocks", [], "List blocked accounts."),
+    ("/api/v1/mutes", "read:mutes", [], "List muted accounts."),
+    ("/api/v1/featured_tags", "read:accounts", [], "List featured tags."),
+    ("/api/v1/followed_tags", "read:follows", [], "List followed tags."),
+    ("/api/v1/preferences", "read:accounts", PREFERENCES, "Posting defaults."),
+]
+
+
+def _stub(answer: Any, summary: str) -> Callable[..., HttpResponse]:
+    def view(request: HttpRequest) -> HttpResponse:
+        return json_response(answer)
+
+    view.__doc__ = summary
+    return view
+
+
+def _register(path: str, scope: str | None, answer: Any, summary: str) -> None:
+    name = path.removeprefix("/api/").replace("/", "_")
+    view = _stub(answer, summary)
+    view.__name__ = f"stub_{name}"
+    guarded = requires(scope)(view) if scope else view
+    response = list[dict[str, Any]] if isinstance(answer, list) else dict[str, Any]
+    router.get(path, response={200: response, **ERRORS}, summary=summary)(guarded)
+
+
+for _path, _scope, _answer, _summary in STUBS:
+    _register(_path, _scope, _answer, _summary)
+
+
+@router.get("/api/v2/search", response={200: dict[str, list[Any]], **ERRORS})
+@optional("read:search")
+def search(request: HttpRequest) -> HttpResponse:
+    """Search accounts, statuses and hashtags (finds nothing yet)."""
+    return json_response(EMPTY_SEARCH)
+
+
+@router.get(
+    "/api/v1/timelines/tag/{hashtag}", response={200: list[schemas.Status], **ERRORS}
+)
+def tag_timeline(request: HttpRequest, hashtag: str) -> HttpResponse:
+    """Return a hashtag's timeline (empty until tags are kept)."""
+    return json_response([])

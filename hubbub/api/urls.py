@@ -1,0 +1,17 @@
+"""The API's URL map: ninja's routes, the consent page, and a JSON 404."""
+
+from django.urls import path, re_path
+
+from hubbub.api.mastodon import accounts, apps, instance, statuses, stubs, timelines
+from hubbub.api.oauth import views as oauth
+from hubbub.api.router import build_api, unknown_endpoint
+
+api = build_api()
+for module in (apps, instance, accounts, statuses, timelines, stubs, oauth):
+    api.add_router("", module.router)
+
+urlpatterns = [
+    path("oauth/authorize", oauth.AuthorizeView.as_view(), name="oauth-authorize"),
+    path("", api.urls),
+    re_path(r"^(?:api|oauth)(?:/.*)?$", unknown_endpoint),
+]
