@@ -2,12 +2,20 @@
 
 from django.urls import path, re_path
 
-from hubbub.api.mastodon import accounts, apps, instance, statuses, stubs, timelines
+from hubbub.api.mastodon import (
+    accounts,
+    apps,
+    instance,
+    search,
+    statuses,
+    stubs,
+    timelines,
+)
 from hubbub.api.oauth import views as oauth
 from hubbub.api.router import build_api, unknown_endpoint
 
 api = build_api()
-for module in (apps, instance, accounts, statuses, timelines, stubs, oauth):
+for module in (apps, instance, accounts, statuses, timelines, search, stubs, oauth):
     api.add_router("", module.router)
 
 urlpatterns = [

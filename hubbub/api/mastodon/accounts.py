@@ -1,5 +1,6 @@
 """``/api/v1/accounts``: profiles, their statuses, follows and relationships."""
 
+import re
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +23,7 @@ from hubbub.api.serializers import Serializer
 from hubbub.timelines.queries import profile_timeline
 
 router = Router(tags=["accounts"])
+HANDLE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 ERRORS = schemas.errors(400, 401, 403, 404, 422, 429)
 
 
@@ -46,14 +48,21 @@ class LookupQuery(Schema):
     acct: str = Field(max_length=300, description="user, @user or user@this.host")
 
 
+def find_by_handle(request: HttpRequest, acct: str) -> Account:
+    """Return the local account ``acct`` names (user, @user, user@this.host)."""
+    username, _, domain = acct.strip().removeprefix("@").partition("@")
+    host = request.get_host().lower()
+    if domain and domain.lower() not in (host, host.partition(":")[0]):
+        raise not_found()
+    if not HANDLE.match(username):
+        raise not_found()
+    return queries.get_account(username)
+
+
 @router.get("/api/v1/accounts/lookup", response={200: schemas.Account, **ERRORS})
 def lookup(request: HttpRequest, query: Query[LookupQuery]) -> HttpResponse:
     """Find a local account by its handle."""
-    username, _, domain = query.acct.removeprefix("@").partition("@")
-    host = request.get_host()
-    if domain and domain.lower() not in (host.lower(), host.partition(":")[0].lower()):
-        raise not_found()
-    account = queries.get_account(username)
+    account = find_by_handle(request, query.acct)
     return json_response(Serializer(request, viewer(request)).account(account))
 
 

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from hubbub.api import schemas
-from hubbub.api.auth import optional, requires
+from hubbub.api.auth import requires
 from hubbub.api.http import json_response
 
 router = Router(tags=["not yet built"])
@@ -24,7 +24,6 @@ PREFERENCES = {
     "reading:expand:media": "default",
     "reading:expand:spoilers": False,
 }
-EMPTY_SEARCH: dict[str, list[Any]] = {"accounts": [], "statuses": [], "hashtags": []}
 
 # (path, scope or None for public, answer, summary)
 STUBS: list[tuple[str, str | None, Any, str]] = [
@@ -73,13 +72,6 @@ def _register(path: str, scope: str | None, answer: Any, summary: str) -> None:
 
 for _path, _scope, _answer, _summary in STUBS:
     _register(_path, _scope, _answer, _summary)
-
-
-@router.get("/api/v2/search", response={200: dict[str, list[Any]], **ERRORS})
-@optional("read:search")
-def search(request: HttpRequest) -> HttpResponse:
-    """Search accounts, statuses and hashtags (finds nothing yet)."""
-    return json_response(EMPTY_SEARCH)
 
 
 @router.get(

@@ -38,11 +38,20 @@ class AuthorizeView(AuthorizationView):
     def redirect(self, redirect_to: str, application: Any) -> HttpResponse:
         """Redirect to the app, or show the code for the OOB redirect URI."""
         if redirect_to.startswith(OOB_REDIRECT_URI + "?"):
-            code = QueryDict(redirect_to.partition("?")[2]).get("code", "")
+            answer = QueryDict(redirect_to.partition("?")[2])
+            if "code" not in answer:
+                # An error (e.g. access denied) is shown, not sent anywhere.
+                error = {
+                    "error": answer.get("error", "invalid_request"),
+                    "description": answer.get("error_description", ""),
+                }
+                return render(
+                    self.request, self.template_name, {"error": error}, status=400
+                )
             return render(
                 self.request,
                 "api/oauth/oob.html",
-                {"code": code, "application": application},
+                {"code": answer["code"], "application": application},
             )
         response: HttpResponse = super().redirect(redirect_to, application)
         return response

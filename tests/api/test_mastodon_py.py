@@ -1,0 +1,129 @@
+"""Mastodon.py 2.3.3, unmodified, against a live hubbub."""
+
+import html
+import re
+import warnings
+
+import pytest
+import requests
+from mastodon import Mastodon
+from mastodon.errors import MastodonAPIError, MastodonUnauthorizedError
+
+from hubbub.accounts.actions import sign_up
+from tests.api.live import live_hubbub
+
+pytestmark = pytest.mark.slow
+PASSWORD = "a long client password"
+
+
+@pytest.fixture
+def server(transactional_db, tmp_path):
+    for name in ("ann", "ben"):
+        account = sign_up(username=name, password=PASSWORD)
+        account.email = f"{name}@example.com"
+        account.save(update_fields=["email"])
+    with live_hubbub(tmp_path) as base:
+        yield base
+
+
+def _client(base: str, username: str) -> Mastodon:
+    client_id, client_secret = Mastodon.create_app(
+        "hubbub tests", api_base_url=base, scopes=["read", "write", "follow", "push"]
+    )
+    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
+    api.log_in(username, PASSWORD, allow_http=True)
+    return api
+
+
+def _authorize_in_browser(base: str, url: str, username: str) -> str:
+    """Sign in and approve as a person would; return the OOB code shown."""
+    web = requests.Session()
+    page = web.get(url, timeout=10)
+    assert "/login" in page.url
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+    page = web.post(
+        page.url,
+        data={
+            "csrfmiddlewaretoken": token,
+            "username": username,
+            "password": PASSWORD,
+            "next": html.unescape(
+                re.search(r'name="next" value="([^"]+)"', page.text)[1]
+            ),
+        },
+        headers={"Referer": page.url},
+        timeout=10,
+    )
+    assert "Authorize hubbub tests?" in page.text.replace("&#x27;", "'")
+    form = {
+        name: html.unescape(value)
+        for name, value in re.findall(
+            r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text
+        )
+    }
+    page = web.post(
+        page.url,
+        data={**form, "allow": "on"},
+        headers={"Referer": page.url},
+        timeout=10,
+    )
+    return re.search(
+        r'id="authorization-code" class="code" value="([^"]+)"', page.text
+    )[1]
+
+
+def test_mastodon_py_core_flows(server):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ann = _client(server, "ann@example.com")
+        ben = _client(server, "ben")
+
+    assert ann.retrieve_mastodon_version() == "4.3.0"
+    assert ann.instance_v2().configuration.statuses.max_characters == 140
+    me = ann.account_verify_credentials()
+    assert me.username == "ann" and me.acct == "ann"
+    assert ann.app_verify_credentials().name == "hubbub tests"
+
+    ben_id = ben.me().id
+    relationship = ann.account_follow(ben_id)
+    assert relationship.following
+    assert ann.account_relationships([ben_id])[0].following
+    assert ben.account_relationships(ann.me().id)[0].followed_by
+
+    posted = [ben.status_post(f"note {i}", idempotency_key=f"k{i}") for i in range(3)]
+    again = ben.status_post("note 2", idempotency_key="k2")
+    assert again.id == posted[2].id
+    with pytest.raises(MastodonAPIError) as too_long:
+        ben.status_post("x" * 141)
+    assert too_long.value.args[1] == 422
+    assert ben.status(posted[0].id).content == "<p>note 0</p>"
+
+    page = ben.timeline_home(limit=2)
+    assert [s.id for s in page] == [posted[2].id, posted[1].id]
+    older = ben.fetch_next(page)
+    assert [s.id for s in older] == [posted[0].id]
+    assert ben.fetch_next(older) is None
+    newer = ben.fetch_previous(older)
+    assert [s.id for s in newer] == [posted[2].id, posted[1].id]
+    public = ann.timeline_public(limit=3)
+    assert {s.id for s in public} == {s.id for s in posted}
+    assert ann.timeline_local(limit=1)[0].id == posted[2].id
+
+    assert ann.account_unfollow(ben_id).following is False
+
+    # The authorization code flow, with the out-of-band redirect.
+    code_app = Mastodon(
+        client_id=ann.client_id, client_secret=ann.client_secret, api_base_url=server
+    )
+    url = code_app.auth_request_url(scopes=["read", "write"], allow_http=True)
+    code = _authorize_in_browser(server, url, "ann")
+    code_app.log_in(code=code, scopes=["read", "write"], allow_http=True)
+    assert code_app.me().username == "ann"
+
+    for api in (ann, code_app):
+        old_token = api.access_token
+        api.revoke_access_token(allow_http=True)
+        with pytest.raises(MastodonUnauthorizedError):
+            Mastodon(
+                access_token=old_token, api_base_url=server
+            ).account_verify_credentials()
