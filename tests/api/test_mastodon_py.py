@@ -81,7 +81,8 @@ def test_mastodon_py_core_flows(server):
     assert ann.retrieve_mastodon_version() == "4.3.0"
     assert ann.instance_v2().configuration.statuses.max_characters == 140
     me = ann.account_verify_credentials()
-    assert me.username == "ann" and me.acct == "ann"
+    assert me.username == "ann"
+    assert me.acct == "ann"
     assert ann.app_verify_credentials().name == "hubbub tests"
 
     ben_id = ben.me().id
