@@ -35,9 +35,22 @@ class ApiMiddleware:
             )
         else:
             response = self.get_response(request)
+            if response.status_code >= 400 and not _is_json(response):
+                # Django's and ninja's own refusals (405, 500) are HTML or
+                # empty; clients parse every API answer as JSON.
+                allow = response.get("Allow")
+                response = json_response(
+                    {"error": response.reason_phrase}, status=response.status_code
+                )
+                if allow:
+                    response["Allow"] = allow
         for name, value in quota.headers().items():
             response[name] = value
         if not response.has_header("Date"):
             # Mastodon.py corrects its clock with it when pacing requests.
             response["Date"] = http_date()
         return response
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")

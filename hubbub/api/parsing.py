@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import orjson
 from django.http import HttpRequest, QueryDict
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, WithJsonSchema
 
 # Ids are positive signed 64-bit integers, as the database stores them.
 MAX_ID = (1 << 63) - 1
@@ -56,7 +56,7 @@ def to_id(value: Any) -> int:
         number = int(value)
     else:
         raise ValueError("must be an id (a string of digits)")
-    if not 0 < number <= MAX_ID:
+    if not 0 <= number <= MAX_ID:
         raise ValueError("must be an id (a string of digits)")
     return number
 
@@ -74,23 +74,36 @@ def to_list(value: Any) -> Any:
 
 
 def _optional_id(value: Any) -> str | None:
-    # Clients send an empty string for "no id" as often as they leave it out.
-    return None if value is None or value == "" else to_id_string(value)
+    # Clients send an empty string for "no id" as often as they leave it out;
+    # a cursor past the largest id means the same as the largest id.
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and len(value) == _MAX_ID_DIGITS and value.isdigit():
+        return str(min(int(value), MAX_ID))
+    return to_id_string(value)
 
 
-# Pydantic field types for request schemas: each accepts what clients send.
+# Pydantic field types for request schemas: each accepts what clients send,
+# and documents the canonical form (constraints on the output of a before
+# validator cannot be enforced by pydantic, so they are documented only).
+ID_PATTERN = r"^[0-9]{1,19}$"
 Flag = Annotated[bool, BeforeValidator(to_bool)]
 IdParam = Annotated[
     str,
     BeforeValidator(to_id_string),
-    Field(pattern=r"^[0-9]{1,19}$", json_schema_extra={"format": "int64-string"}),
+    WithJsonSchema({"type": "string", "pattern": ID_PATTERN}),
 ]
 OptionalId = Annotated[
-    str | None, BeforeValidator(_optional_id), Field(pattern=r"^[0-9]{1,19}$")
+    str | None,
+    BeforeValidator(_optional_id),
+    WithJsonSchema({"type": "string", "pattern": r"^([0-9]{1,19})?$"}),
 ]
 IdList = Annotated[
-    list[Annotated[str, BeforeValidator(to_id_string)]],
+    list[IdParam],
     BeforeValidator(to_list),
+    WithJsonSchema(
+        {"type": "array", "items": {"type": "string", "pattern": ID_PATTERN}}
+    ),
 ]
 StringList = Annotated[list[str], BeforeValidator(to_list)]
 
@@ -108,6 +121,9 @@ def _split_key(key: str) -> list[str]:
 
 def _put(target: dict[str, Any], parts: list[str], values: list[str]) -> None:
     *path, last = parts
+    if not path:
+        target[last] = values[0] if len(values) == 1 else list(values)
+        return
     node = target
     for part in path[:-1] if last == "" else path:
         child = node.get(part)
@@ -136,6 +152,9 @@ def parse_json_body(body: bytes) -> dict[str, Any]:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         raise BadParameterError(f"The request body is not valid JSON: {e}") from e
+    if data is None:
+        # "null" is an empty body, as a client with nothing to send writes it.
+        return {}
     if not isinstance(data, dict):
         raise BadParameterError("The request body must be a JSON object.")
     return data

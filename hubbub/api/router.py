@@ -115,6 +115,10 @@ def _on_validation_error(
 ) -> HttpResponse:
     sources = {error["loc"][0] for error in exc.errors}
     details = "; ".join(_validation_message(e) for e in exc.errors)
+    if request.path_info.startswith("/oauth/"):
+        return error_response(
+            ApiError(400, "invalid_request", error_description=details)
+        )
     if "path" in sources:
         # A malformed id names no record, like an unknown one.
         return error_response(ApiError(404, "Record not found"))

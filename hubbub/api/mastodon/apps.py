@@ -18,7 +18,7 @@ router = Router(tags=["apps"])
 class AppForm(Schema):
     """What a client sends to register."""
 
-    client_name: str = Field(max_length=APP_NAME_MAX_LENGTH)
+    client_name: str = Field(min_length=1, max_length=APP_NAME_MAX_LENGTH)
     redirect_uris: str | StringList = Field(
         description="One or more URIs, separated by newlines, or a list; "
         "urn:ietf:wg:oauth:2.0:oob shows the code instead of redirecting.",
