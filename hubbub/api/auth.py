@@ -5,7 +5,6 @@ django-oauth-toolkit stores instead of the token) and checked on every
 request, so a revoked token stops working at once.
 """
 
-import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,48 +110,50 @@ def check(request: HttpRequest, scopes: tuple[str, ...], *, user: bool) -> Crede
     return found
 
 
-def _document(security: list[dict[str, list[str]]]) -> Callable[[Any], None]:
-    def contribute(operation: Any) -> None:
-        extra = dict(operation.openapi_extra or {})
-        extra["security"] = security
-        operation.openapi_extra = extra
-
-    return contribute
+def _contribute(operation: Any, security: list[dict[str, list[str]]]) -> None:
+    extra = dict(operation.openapi_extra or {})
+    extra["security"] = security
+    operation.openapi_extra = extra
 
 
 def requires(*scopes: str, user: bool = True) -> Callable[[View[P, R]], View[P, R]]:
     """Guard a view: the caller needs a token with one of ``scopes``.
 
     No scopes means any valid token will do. ``user=False`` also admits
-    app tokens (client credentials). The scopes go into the OpenAPI
-    document, where the scope matrix test finds them.
+    app tokens (client credentials). The check runs as the operation's
+    authentication, before its parameters are read, so a caller without
+    a token learns nothing from validation errors. The scopes go into the
+    OpenAPI document, where the scope matrix test finds them.
     """
+    security = [{SECURITY_SCHEME: [scope]} for scope in scopes] or [
+        {SECURITY_SCHEME: []}
+    ]
+
+    def authenticate(request: HttpRequest) -> Credentials:
+        return check(request, scopes, user=user)
+
+    def contribute(operation: Any) -> None:
+        operation.auth_callbacks = [authenticate]
+        _contribute(operation, security)
 
     def decorate(view: View[P, R]) -> View[P, R]:
-        @functools.wraps(view)
-        def guarded(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            check(request, scopes, user=user)
-            return view(request, *args, **kwargs)
-
-        guarded._ninja_contribute_to_operation = [  # type: ignore[attr-defined]
-            _document(
-                [{SECURITY_SCHEME: [scope]} for scope in scopes]
-                or [{SECURITY_SCHEME: []}]
-            )
+        view._ninja_contribute_to_operation = [  # type: ignore[attr-defined]
+            *getattr(view, "_ninja_contribute_to_operation", []),
+            contribute,
         ]
-        return guarded
+        return view
 
     return decorate
 
 
 def optional(*scopes: str) -> Callable[[View[P, R]], View[P, R]]:
     """Document a public view that shows a token holder more."""
+    security = [{}, *({SECURITY_SCHEME: [scope]} for scope in scopes)]
 
     def decorate(view: View[P, R]) -> View[P, R]:
-        contributions = getattr(view, "_ninja_contribute_to_operation", [])
         view._ninja_contribute_to_operation = [  # type: ignore[attr-defined]
-            *contributions,
-            _document([{}, *({SECURITY_SCHEME: [scope]} for scope in scopes)]),
+            *getattr(view, "_ninja_contribute_to_operation", []),
+            lambda operation: _contribute(operation, security),
         ]
         return view
 

@@ -20,13 +20,14 @@ from hubbub.posts.models import Post, Visibility
 from hubbub.posts.queries import author_ids, reblogged_ids
 
 # hubbub's "followers" is Mastodon's "private".
-VISIBILITY_NAMES = {
-    Visibility.PUBLIC: "public",
-    Visibility.UNLISTED: "unlisted",
-    Visibility.FOLLOWERS: "private",
-    Visibility.DIRECT: "direct",
+# Keyed by the stored strings: building a Visibility per status is slow.
+VISIBILITY_NAMES: dict[str, str] = {
+    Visibility.PUBLIC.value: "public",
+    Visibility.UNLISTED.value: "unlisted",
+    Visibility.FOLLOWERS.value: "private",
+    Visibility.DIRECT.value: "direct",
 }
-VISIBILITIES = {name: value for value, name in VISIBILITY_NAMES.items()}
+VISIBILITIES = {name: Visibility(value) for value, name in VISIBILITY_NAMES.items()}
 DEFAULT_AVATAR = "hubbub/api/avatar.png"
 DEFAULT_HEADER = "hubbub/api/header.png"
 
@@ -35,7 +36,8 @@ def rfc3339(moment: datetime) -> str:
     """Format ``moment`` as Mastodon does: UTC, milliseconds and ``Z``."""
     if moment.utcoffset():
         moment = moment.astimezone(UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    # isoformat is C code; the offset it ends with is "+00:00" here.
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 @dataclass(slots=True)
@@ -152,7 +154,7 @@ class Serializer:
             "edited_at": None,
             "account": author,
             "content": "" if original else post.html,
-            "visibility": VISIBILITY_NAMES[Visibility(post.visibility)],
+            "visibility": VISIBILITY_NAMES[post.visibility],
             "sensitive": False,
             "spoiler_text": "",
             "in_reply_to_id": str(reply_to) if reply_to else None,

@@ -69,5 +69,5 @@ def api_client(db):
 
 
 @pytest.fixture
-def anon() -> ApiClient:
+def anon(db) -> ApiClient:
     return ApiClient()
