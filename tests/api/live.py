@@ -25,3 +25,13 @@ def live_hubbub(tmp_path: Path, **settings: str) -> Iterator[str]:
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(f"{base}/api/v1/instance")
         yield base
+
+
+def people(*names: str, password: str) -> None:
+    """Sign up ``names``, each with the e-mail ``<name>@example.com``."""
+    from hubbub.accounts.actions import sign_up
+
+    for name in names:
+        account = sign_up(username=name, password=password)
+        account.email = f"{name}@example.com"
+        account.save(update_fields=["email"])

@@ -9,8 +9,7 @@ import requests
 from mastodon import Mastodon
 from mastodon.errors import MastodonAPIError, MastodonUnauthorizedError
 
-from hubbub.accounts.actions import sign_up
-from tests.api.live import live_hubbub
+from tests.api.live import live_hubbub, people
 
 pytestmark = pytest.mark.slow
 PASSWORD = "a long client password"
@@ -18,10 +17,7 @@ PASSWORD = "a long client password"
 
 @pytest.fixture
 def server(transactional_db, tmp_path):
-    for name in ("ann", "ben"):
-        account = sign_up(username=name, password=PASSWORD)
-        account.email = f"{name}@example.com"
-        account.save(update_fields=["email"])
+    people("ann", "ben", password=PASSWORD)
     with live_hubbub(tmp_path) as base:
         yield base
 

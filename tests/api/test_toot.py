@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hubbub.accounts.actions import sign_up
-from tests.api.live import live_hubbub
+from tests.api.live import live_hubbub, people
 
 pytestmark = pytest.mark.slow
 PASSWORD = "a long toot password"
@@ -17,10 +16,7 @@ TOOT = str(Path(sys.executable).with_name("toot"))
 
 @pytest.fixture
 def server(transactional_db, tmp_path):
-    for name in ("cat", "dan"):
-        account = sign_up(username=name, password=PASSWORD)
-        account.email = f"{name}@example.com"
-        account.save(update_fields=["email"])
+    people("cat", "dan", password=PASSWORD)
     with live_hubbub(tmp_path) as base:
         yield base
 
