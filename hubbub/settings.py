@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "hubbub.accounts",
     "hubbub.posts",
     "hubbub.timelines",
+    "hubbub.notifications",
     "hubbub.web",
 ]
 
