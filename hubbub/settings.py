@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "hubbub.posts",
     "hubbub.timelines",
     "hubbub.notifications",
+    "hubbub.search",
     "hubbub.web",
 ]
 
