@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from hubbub.web.views import accounts, posts, timelines
+from hubbub.web.views import accounts, posts, search, timelines
 
 
 class PostIdConverter:
@@ -26,6 +26,7 @@ urlpatterns = [
     path("settings/profile", accounts.edit_profile, name="edit_profile"),
     path("notes", posts.post_note, name="post_note"),
     path("compose/count", posts.post_compose_count, name="compose_count"),
+    path("search", search.search, name="search"),
     path("@<str:username>", accounts.profile, name="profile"),
     path("@<str:username>/followers", accounts.followers, name="followers"),
     path("@<str:username>/following", accounts.following, name="following"),

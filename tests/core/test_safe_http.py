@@ -474,7 +474,7 @@ def public_server() -> Iterator[LoopbackServer]:
     try:
         httpd = _start(host="127.0.0.2")
     except OSError:
-        pytest.skip("this system cannot bind 127.0.0.2")
+        pytest.fail("this system cannot bind 127.0.0.2")
     yield LoopbackServer(httpd)
     httpd.shutdown()
     httpd.server_close()
@@ -622,7 +622,7 @@ def test_a_trickling_server_is_cut_off_by_the_total_deadline(path, server):
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory) -> tuple[str, str]:
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
+        pytest.fail("openssl is not installed; the TLS tests need it")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
