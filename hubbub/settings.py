@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "hubbub.accounts",
     "hubbub.posts",
     "hubbub.timelines",
+    "hubbub.notifications",
+    "hubbub.search",
     "hubbub.web",
     "hubbub.api",
 ]

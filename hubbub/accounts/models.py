@@ -31,6 +31,8 @@ class Account(AbstractUser):
     following_count = models.PositiveIntegerField(default=0)
     posts_count = models.PositiveIntegerField(default=0)
     last_post_at = models.DateTimeField(null=True, blank=True)
+    # Notifications with ids up to this one have been read.
+    notifications_read_id = models.BigIntegerField(default=0)
 
     objects = AccountManager()  # type: ignore[misc]
 
@@ -74,3 +76,65 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.follower_id} -> {self.followee_id}"
+
+
+class FollowRequest(models.Model):
+    """``follower`` asked to follow a locked ``followee``, who has not answered."""
+
+    follower = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="follow_requests_sent"
+    )
+    followee = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="follow_requests"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["follower", "followee"], name="follow_request_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} ?-> {self.followee_id}"
+
+
+class Block(models.Model):
+    """``account`` blocks ``target``: neither sees nor reaches the other."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="blocks"
+    )
+    target = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="blocked_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "target"], name="block_once"),
+        ]
+        indexes = [models.Index(fields=["target", "account"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} blocks {self.target_id}"
+
+
+class Mute(models.Model):
+    """``account`` no longer sees ``target``'s posts in timelines."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="mutes")
+    target = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="muted_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "target"], name="mute_once"),
+        ]
+        indexes = [models.Index(fields=["target", "account"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} mutes {self.target_id}"

@@ -90,14 +90,17 @@ def count_characters(text: str) -> int:
     """
     per_url = settings.HUBBUB_CHARACTERS_PER_URL
     total = 0
+    # Text and tags are counted as one run: a tag's edge can fall inside a
+    # cluster (U+0600 before "#", a skin-tone modifier after its last letter).
+    run = ""
     for token in tokenize(text):
-        if token.kind == "url":
-            total += per_url
-        elif token.kind == "mention":
-            total += 1 + len(token.value)
-        else:
-            total += len(_GRAPHEME.findall(token.text))
-    return total
+        if token.kind in ("text", "tag"):
+            run += token.text
+            continue
+        total += len(_GRAPHEME.findall(run))
+        run = ""
+        total += per_url if token.kind == "url" else 1 + len(token.value)
+    return total + len(_GRAPHEME.findall(run))
 
 
 def check_note_text(text: str) -> str:

@@ -42,7 +42,7 @@ class Post(models.Model):
     )
     # The root of the thread this post belongs to (itself for a root), so a
     # whole conversation is one indexed query.
-    conversation_id = models.BigIntegerField(db_index=True)
+    conversation_id = models.BigIntegerField()
     reblog_of = models.ForeignKey(
         "self",
         null=True,
@@ -60,8 +60,17 @@ class Post(models.Model):
     fanout_queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        constraints = [
+            # One live boost per person per post.
+            models.UniqueConstraint(
+                fields=["author", "reblog_of"],
+                name="boost_once",
+                condition=models.Q(reblog_of__isnull=False, deleted_at__isnull=True),
+            ),
+        ]
         indexes = [
             models.Index(fields=["author", "-id"], name="post_author_recent"),
+            models.Index(fields=["conversation_id", "id"], name="post_conversation"),
             models.Index(
                 fields=["-id"],
                 name="post_public_recent",
@@ -83,3 +92,68 @@ class Post(models.Model):
                 self.in_reply_to.conversation_id if self.in_reply_to else self.id
             )
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Mention(models.Model):
+    """``post`` addresses ``account`` (an @handle that resolved here)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="mentions")
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "account"], name="mention_once"),
+        ]
+        indexes = [models.Index(fields=["account", "post"])]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} mentions {self.account_id}"
+
+
+class Tag(models.Model):
+    """A hashtag. ``name`` is lower-cased for matching; ``display`` as first used."""
+
+    name = models.CharField(max_length=100, unique=True)
+    display = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"#{self.display}"
+
+
+class PostTag(models.Model):
+    """``post`` carries ``tag``; a tag timeline is one indexed query on this."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tag", "post"], name="post_tag_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} #{self.tag_id}"
+
+
+class Favourite(models.Model):
+    """``account`` favourited ``post`` (on a story, this is a digg)."""
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+    )
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "post"], name="favourite_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["post", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} ★ {self.post_id}"

@@ -1,33 +1,75 @@
 """Reads of posts. Every query takes the viewer and applies visibility."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from hubbub.accounts.models import Account, Follow
-from hubbub.posts.models import Kind, Post, Visibility
+from hubbub.accounts.models import Account, Block, Follow
+from hubbub.posts.models import Favourite, Kind, Mention, Post, Visibility
+
+
+def _blocked_either_way(viewer_id: int, author_ref: str) -> Exists:
+    return Exists(
+        Block.objects.filter(
+            Q(account_id=OuterRef(author_ref), target_id=viewer_id)
+            | Q(account_id=viewer_id, target_id=OuterRef(author_ref))
+        )
+    )
 
 
 def visible_posts(viewer: Account | None) -> QuerySet[Post]:
     """Return the posts ``viewer`` may see (anonymous when None).
 
     This is the one place that decides who sees a post; every other query
-    starts from it.
+    starts from it. Public and unlisted posts are for everyone, followers-only
+    posts for followers and the people they mention, direct posts for the
+    people they mention; nothing crosses a block in either direction, and a
+    boost is hidden whenever its original would be.
     """
     posts = Post.objects.filter(deleted_at__isnull=True)
-    public = Q(visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+    everyone = [Visibility.PUBLIC, Visibility.UNLISTED]
     if viewer is None or not viewer.is_authenticated:
-        return posts.filter(public)
-    return posts.filter(
-        public
-        | Q(author_id=viewer.pk)
-        | Q(
-            Exists(
-                Follow.objects.filter(
-                    follower_id=viewer.pk, followee_id=OuterRef("author_id")
-                )
-            ),
-            visibility=Visibility.FOLLOWERS,
+        return posts.filter(
+            Q(reblog_of__isnull=True) | Q(reblog_of__deleted_at__isnull=True),
+            visibility__in=everyone,
         )
+    follows_author = Exists(
+        Follow.objects.filter(follower_id=viewer.pk, followee_id=OuterRef("author_id"))
+    )
+    mentioned = Exists(Mention.objects.filter(post_id=OuterRef("id"), account=viewer))
+    original_ok = Q(reblog_of__isnull=True) | Q(
+        ~_blocked_either_way(viewer.pk, "reblog_of__author_id"),
+        reblog_of__deleted_at__isnull=True,
+    )
+    return posts.filter(
+        Q(author_id=viewer.pk)
+        | Q(
+            Q(visibility__in=everyone)
+            | Q(follows_author, visibility=Visibility.FOLLOWERS)
+            | Q(mentioned, visibility__in=[Visibility.FOLLOWERS, Visibility.DIRECT]),
+            original_ok,
+            ~_blocked_either_way(viewer.pk, "author_id"),
+        )
+    )
+
+
+def with_viewer_flags(posts: QuerySet[Post], viewer: Account | None) -> QuerySet[Post]:
+    """Annotate whether ``viewer`` favourited and boosted each post.
+
+    For a boost the flags are about its original. The flags ride on the same
+    query as the posts, so a page costs no extra queries for them; templates
+    and API serialisers both read ``post.favourited`` and ``post.boosted``.
+    """
+    if viewer is None or not viewer.is_authenticated:
+        return posts.annotate(favourited=Value(False), boosted=Value(False))
+    target = Coalesce(OuterRef("reblog_of_id"), OuterRef("id"))
+    return posts.annotate(
+        favourited=Exists(Favourite.objects.filter(account=viewer, post_id=target)),
+        boosted=Exists(
+            Post.objects.filter(
+                author=viewer, reblog_of_id=target, deleted_at__isnull=True
+            )
+        ),
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from hubbub.web import views
+from hubbub.web.views import accounts, posts, search, timelines
 
 
 class PostIdConverter:
@@ -18,18 +18,19 @@ register_converter(PostIdConverter, "postid")
 
 app_name = "web"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("public", views.public, name="public"),
-    path("signup", views.signup, name="signup"),
-    path("login", views.LoginView.as_view(), name="login"),
-    path("logout", views.LogoutView.as_view(), name="logout"),
-    path("settings/profile", views.edit_profile, name="edit_profile"),
-    path("notes", views.post_note, name="post_note"),
-    path("compose/count", views.post_compose_count, name="compose_count"),
-    path("@<str:username>", views.profile, name="profile"),
-    path("@<str:username>/followers", views.followers, name="followers"),
-    path("@<str:username>/following", views.following, name="following"),
-    path("@<str:username>/follow", views.put_follow, name="follow"),
-    path("@<str:username>/unfollow", views.delete_follow, name="unfollow"),
-    path("@<str:username>/<postid:post_id>", views.note, name="note"),
+    path("", timelines.home, name="home"),
+    path("public", timelines.public, name="public"),
+    path("signup", accounts.signup, name="signup"),
+    path("login", accounts.LoginView.as_view(), name="login"),
+    path("logout", accounts.LogoutView.as_view(), name="logout"),
+    path("settings/profile", accounts.edit_profile, name="edit_profile"),
+    path("notes", posts.post_note, name="post_note"),
+    path("compose/count", posts.post_compose_count, name="compose_count"),
+    path("search", search.search, name="search"),
+    path("@<str:username>", accounts.profile, name="profile"),
+    path("@<str:username>/followers", accounts.followers, name="followers"),
+    path("@<str:username>/following", accounts.following, name="following"),
+    path("@<str:username>/follow", accounts.put_follow, name="follow"),
+    path("@<str:username>/unfollow", accounts.delete_follow, name="unfollow"),
+    path("@<str:username>/<postid:post_id>", posts.note, name="note"),
 ]

@@ -1,0 +1,1 @@
+"""The demo community that ``hubbub demo`` seeds into an empty database."""

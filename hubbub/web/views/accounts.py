@@ -1,0 +1,162 @@
+"""Account pages: sign-up, log-in, profiles, follows."""
+
+from django.contrib import auth
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from hubbub.accounts import actions as account_actions
+from hubbub.accounts import queries as account_queries
+from hubbub.accounts.models import Account
+from hubbub.timelines import queries as timelines
+from hubbub.web.forms import ProfileForm, SignupForm
+from hubbub.web.views.common import (
+    safe_next,
+    signed_in,
+    timeline_page,
+    viewer_of,
+)
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if viewer_of(request) is not None:
+        return redirect("web:home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = account_actions.sign_up(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                display_name=form.cleaned_data["display_name"],
+            )
+        except ValidationError as e:
+            form.add_error("password" if _is_password_error(e) else "username", e)
+        else:
+            auth.login(request, account)
+            return redirect("web:home")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "web/signup.html", {"form": form}, status=status)
+
+
+def _is_password_error(error: ValidationError) -> bool:
+    return any((e.code or "").startswith("password") for e in error.error_list)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):  # type: ignore[no-untyped-def]
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+@login_required
+def edit_profile(request: HttpRequest) -> HttpResponse:
+    account = signed_in(request)
+    initial = {"display_name": account.display_name, "bio": account.bio}
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_actions.update_profile(
+                account,
+                display_name=form.cleaned_data["display_name"],
+                bio=form.cleaned_data["bio"],
+            )
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            return redirect("web:profile", account.username)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "web/edit_profile.html", {"form": form}, status=status)
+
+
+@require_GET
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    viewer = viewer_of(request)
+    account = account_queries.get_account(username)
+    return timeline_page(
+        request,
+        "web/profile.html",
+        lambda bounds: timelines.profile_timeline(viewer, account, bounds),
+        {
+            "account": account,
+            "follows": account_queries.is_following(viewer, account),
+            "timeline_url": reverse("web:profile", args=[account.username]),
+        },
+    )
+
+
+def _follow_list(request: HttpRequest, username: str, which: str) -> HttpResponse:
+    account = account_queries.get_account(username)
+    people = account_queries.follow_list(account, which=which)
+    return render(
+        request,
+        "web/follow_list.html",
+        {"account": account, "people": people, "which": which},
+    )
+
+
+@require_GET
+def followers(request: HttpRequest, username: str) -> HttpResponse:
+    return _follow_list(request, username, "followers")
+
+
+@require_GET
+def following(request: HttpRequest, username: str) -> HttpResponse:
+    return _follow_list(request, username, "following")
+
+
+def _follow_response(
+    request: HttpRequest, account: Account, *, status: int = 200, error: str = ""
+) -> HttpResponse:
+    viewer = viewer_of(request)
+    account.refresh_from_db(fields=["followers_count", "following_count"])
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "web/partials/follow_button.html",
+            {
+                "account": account,
+                "follows": account_queries.is_following(viewer, account),
+                "error": error,
+            },
+            status=status,
+        )
+    if error:
+        return render(request, "web/error.html", {"message": error}, status=status)
+    return HttpResponseRedirect(
+        safe_next(request, reverse("web:profile", args=[account.username]))
+    )
+
+
+@require_POST
+@login_required
+def put_follow(request: HttpRequest, username: str) -> HttpResponse:
+    viewer = signed_in(request)
+    account = get_object_or_404(Account, username__iexact=username, is_active=True)
+    try:
+        account_actions.follow_account(viewer, followee=account)
+    except ValidationError as e:
+        return _follow_response(request, account, status=400, error=e.messages[0])
+    return _follow_response(request, account)
+
+
+@require_POST
+@login_required
+def delete_follow(request: HttpRequest, username: str) -> HttpResponse:
+    viewer = signed_in(request)
+    account = get_object_or_404(Account, username__iexact=username, is_active=True)
+    account_actions.unfollow_account(viewer, followee=account)
+    return _follow_response(request, account)
