@@ -1,6 +1,6 @@
 """Reads of posts. Every query takes the viewer and applies visibility."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -111,3 +111,54 @@ def recent_post_ids_for_follower(author: Account, *, limit: int) -> list[int]:
         .order_by("-id")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def get_post_with_flags(viewer: Account | None, post_id: int) -> Post:
+    """Return one post ``viewer`` may see, with its viewer flags, or Http404."""
+    try:
+        return with_viewer_flags(with_authors(visible_posts(viewer)), viewer).get(
+            id=post_id
+        )
+    except (Post.DoesNotExist, OverflowError, ValueError) as e:
+        raise Http404("No such post.") from e
+
+
+def _not_blocked(
+    people: QuerySet[Account], viewer: Account | None
+) -> QuerySet[Account]:
+    if viewer is None or not viewer.is_authenticated:
+        return people
+    return people.exclude(
+        pk__in=Block.objects.filter(account_id=viewer.pk).values("target_id")
+    ).exclude(pk__in=Block.objects.filter(target_id=viewer.pk).values("account_id"))
+
+
+def favourited_by(viewer: Account | None, post_id: int) -> QuerySet[Account]:
+    """Return who favourited a post (a boost's original), newest first.
+
+    Raises Http404 if ``viewer`` may not see the post. Each account carries
+    ``link_id``, its favourite's id: the cursor to page on.
+    """
+    post = get_post(viewer, post_id)
+    people = (
+        Account.objects.filter(
+            favourites__post_id=post.reblog_of_id or post.id, is_active=True
+        )
+        .annotate(link_id=F("favourites__id"))
+        .order_by("-link_id")
+    )
+    return _not_blocked(people, viewer)
+
+
+def boosted_by(viewer: Account | None, post_id: int) -> QuerySet[Account]:
+    """Return who boosted a post (a boost's original), newest first.
+
+    Raises Http404 if ``viewer`` may not see the post; lists only boosts
+    ``viewer`` may see. Each account carries ``link_id``, its boost's id.
+    """
+    post = get_post(viewer, post_id)
+    boosts = visible_posts(viewer).filter(reblog_of_id=post.reblog_of_id or post.id)
+    people = Account.objects.filter(
+        posts__in=boosts.values("id"), is_active=True
+    ).annotate(link_id=F("posts__id"))
+    return people.order_by("-link_id")
