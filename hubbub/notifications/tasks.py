@@ -9,10 +9,11 @@ from typing import Any
 from django.db import models, transaction
 from django.tasks import task
 
-from hubbub.accounts.models import Follow, FollowRequest
+from hubbub.accounts.models import Account, Follow, FollowRequest
 from hubbub.notifications.actions import notify
 from hubbub.notifications.models import NotificationType
-from hubbub.posts.models import Favourite, Post
+from hubbub.posts.models import Favourite, Mention, Post
+from hubbub.posts.queries import visible_posts
 
 _NO_POST = models.Value(None, output_field=models.BigIntegerField())
 
@@ -74,3 +75,37 @@ def notify_follow_request(request_id: int) -> None:
         .values_list("followee_id", "follower_id", _NO_POST),
         NotificationType.FOLLOW_REQUEST,
     )
+
+
+@task()
+def notify_post(post_id: int) -> None:
+    """Tell the people a note mentions, and the author of the note it answers.
+
+    The author answered is told of a reply (even when also mentioned); the
+    others of a mention. Only people who may see the note are told, so a
+    followers-only or direct note reaches nobody else this way. The note is
+    locked as ``delete_post`` locks it, so a note deleted meanwhile tells
+    nobody.
+    """
+    with transaction.atomic():
+        row = (
+            Post.objects.select_for_update(of=("self",))
+            .filter(id=post_id, deleted_at__isnull=True)
+            .values_list("author_id", "in_reply_to__author_id")
+            .first()
+        )
+        if row is None:
+            return
+        author_id, answered_id = row
+        recipients = dict.fromkeys(
+            Mention.objects.filter(post_id=post_id)
+            .order_by("id")
+            .values_list("account_id", flat=True),
+            NotificationType.MENTION,
+        )
+        if answered_id is not None:
+            recipients[answered_id] = NotificationType.REPLY
+        recipients.pop(author_id, None)
+        for recipient_id, kind in recipients.items():
+            if visible_posts(Account(pk=recipient_id)).filter(id=post_id).exists():
+                notify(recipient_id, actor_id=author_id, kind=kind, post_id=post_id)

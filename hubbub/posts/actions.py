@@ -15,11 +15,13 @@ from hubbub.core.text import check_note_text
 from hubbub.notifications import tasks as notification_tasks
 from hubbub.notifications.actions import withdraw
 from hubbub.notifications.models import Notification, NotificationType
-from hubbub.posts.models import Favourite, Kind, Post, Visibility
-from hubbub.posts.queries import visible_posts
-from hubbub.posts.rendering import render_text
+from hubbub.posts.models import Favourite, Kind, Mention, Post, PostTag, Tag, Visibility
+from hubbub.posts.queries import get_post, visible_posts
+from hubbub.posts.rendering import ParsedText, parse_text, render_text
 from hubbub.timelines.models import TimelineEntry
 from hubbub.timelines.store import get_store
+
+NOT_AVAILABLE = "That note is not available."
 
 
 def publish_note(
@@ -27,17 +29,52 @@ def publish_note(
     *,
     text: str,
     visibility: str = Visibility.PUBLIC,
+    in_reply_to: Post | int | None = None,
 ) -> Post:
     """Publish a note, or raise ValidationError and write nothing.
 
-    The note is in the author's own timeline when this returns; followers'
-    timelines are written by ``fan_out_post`` after commit, and the sweeper
-    re-drives it if that job is lost.
+    ``in_reply_to`` (a post or its id) must be a note the author may see
+    now: a deleted or invisible one is refused with code ``unavailable``,
+    and a reply to a boost answers its original. Mentions of local accounts
+    and tags are stored with the note. The note is in the author's own
+    timeline when this returns; followers' timelines are written by
+    ``fan_out_post`` after commit (the sweeper re-drives it if that job is
+    lost), and ``notify_post`` tells the people it mentions and the author
+    it answers.
     """
     text = check_note_text(text)
-    return _do_publish_note(
-        author, text=text, visibility=Visibility(visibility), created_at=None
-    )
+    visibility = Visibility(visibility)
+    parsed = parse_text(text)
+    with transaction.atomic():
+        parent = None if in_reply_to is None else _reply_target(author, in_reply_to)
+        post = _do_publish_note(
+            author,
+            text=text,
+            visibility=visibility,
+            created_at=None,
+            in_reply_to=parent,
+            parsed=parsed,
+        )
+        others = {a.pk for a in parsed.mentions.values()}
+        if parent is not None:
+            others.add(parent.author_id)
+        if others - {author.pk}:
+            transaction.on_commit(
+                lambda: notification_tasks.notify_post.enqueue(post.id)
+            )
+    return post
+
+
+def _reply_target(author: Account, in_reply_to: Post | int) -> Post:
+    """Return the note a reply answers, re-read as ``author`` may see it."""
+    post_id = in_reply_to.pk if isinstance(in_reply_to, Post) else in_reply_to
+    try:
+        parent = get_post(author, post_id)
+        if parent.reblog_of_id is not None:
+            parent = get_post(author, parent.reblog_of_id)
+    except Http404 as e:
+        raise ValidationError(NOT_AVAILABLE, code="unavailable") from e
+    return parent
 
 
 def _do_publish_note(
@@ -46,32 +83,71 @@ def _do_publish_note(
     text: str,
     visibility: Visibility,
     created_at: datetime | None,
+    in_reply_to: Post | None = None,
+    parsed: ParsedText | None = None,
 ) -> Post:
     """Write a note whose text has passed ``check_note_text``.
 
-    ``created_at`` backdates it (the demo seed); None means now.
+    ``in_reply_to`` must be a post ``author`` may see (``publish_note``
+    checks); it is refused here only if it was deleted meanwhile.
+    ``parsed`` is ``parse_text(text)`` when the caller has it. ``created_at``
+    backdates the note (the demo seed); None means now. Queues the fan-out
+    but no notifications: ``publish_note`` queues those.
     """
     from hubbub.timelines.tasks import enqueue_fan_out
 
+    parsed = parsed if parsed is not None else parse_text(text)
     now = timezone.now()
     when = created_at or now
+    post_id = id_at(when) if created_at else new_id()
     with transaction.atomic():
+        if in_reply_to is not None:
+            # The live-parent condition makes a concurrent delete_post win
+            # cleanly: the reply is refused instead of hanging off a tombstone.
+            counted = Post.objects.filter(
+                id=in_reply_to.id, deleted_at__isnull=True
+            ).update(replies_count=F("replies_count") + 1)
+            if not counted:
+                raise ValidationError(NOT_AVAILABLE, code="unavailable")
         post = Post.objects.create(
-            id=id_at(when) if created_at else new_id(),
+            id=post_id,
             author=author,
             kind=Kind.NOTE,
             visibility=visibility,
             text=text,
-            html=render_text(text),
+            html=render_text(text, parsed=parsed),
+            in_reply_to=in_reply_to,
+            conversation_id=in_reply_to.conversation_id if in_reply_to else post_id,
             created_at=when,
             fanout_queued_at=now,
         )
+        _store_mentions_and_tags(post, parsed)
         Account.objects.filter(pk=author.pk).update(
             posts_count=F("posts_count") + 1, last_post_at=when
         )
         get_store().add(author.pk, [post.id])
         transaction.on_commit(lambda: enqueue_fan_out(post.id))
     return post
+
+
+def _store_mentions_and_tags(post: Post, parsed: ParsedText) -> None:
+    Mention.objects.bulk_create(
+        [Mention(post=post, account=account) for account in parsed.mentions.values()],
+        ignore_conflicts=True,
+    )
+    if not parsed.tags:
+        return
+    # A tag keeps the spelling it was first used with; ignore_conflicts
+    # makes two notes introducing the same tag at once both succeed.
+    Tag.objects.bulk_create(
+        [Tag(name=name, display=shown) for name, shown in parsed.tags.items()],
+        ignore_conflicts=True,
+    )
+    tag_ids = Tag.objects.filter(name__in=parsed.tags).values_list("id", flat=True)
+    PostTag.objects.bulk_create(
+        [PostTag(post=post, tag_id=tag_id) for tag_id in tag_ids],
+        ignore_conflicts=True,
+    )
 
 
 # --- favourites, boosts and deletion ----------------------------------------

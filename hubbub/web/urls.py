@@ -20,6 +20,7 @@ app_name = "web"
 urlpatterns = [
     path("", timelines.home, name="home"),
     path("public", timelines.public, name="public"),
+    path("tags/<str:name>", timelines.tag, name="tag"),
     path("signup", accounts.signup, name="signup"),
     path("login", accounts.LoginView.as_view(), name="login"),
     path("logout", accounts.LogoutView.as_view(), name="logout"),
