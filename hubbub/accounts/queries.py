@@ -1,11 +1,13 @@
 """Reads about accounts."""
 
-from typing import Literal
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
-from hubbub.accounts.models import Account, Follow
+from hubbub.accounts.models import Account, Block, Follow, FollowRequest, Mute
 from hubbub.timelines.queries import page_of
 from hubbub.timelines.store import PageBounds
 
@@ -99,3 +101,77 @@ def username_for_login(identifier: str) -> str | None:
         .first()
     )
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Relationship:
+    """How the viewer and one account stand (Mastodon's Relationship)."""
+
+    following: bool = False
+    requested: bool = False
+    followed_by: bool = False
+    requested_by: bool = False
+    blocking: bool = False
+    blocked_by: bool = False
+    muting: bool = False
+
+
+def relationships(
+    viewer: Account | None, account_ids: Iterable[int]
+) -> dict[int, Relationship]:
+    """Return how ``viewer`` stands with each account, in one query.
+
+    Unknown ids are left out; with no viewer every answer is all False.
+    """
+    ids = list(account_ids)
+    if viewer is None or not viewer.is_authenticated:
+        return {account_id: Relationship() for account_id in ids}
+    me, them = viewer.pk, OuterRef("pk")
+    rows = Account.objects.filter(pk__in=ids).values_list(
+        "pk",
+        Exists(Follow.objects.filter(follower_id=me, followee_id=them)),
+        Exists(FollowRequest.objects.filter(follower_id=me, followee_id=them)),
+        Exists(Follow.objects.filter(follower_id=them, followee_id=me)),
+        Exists(FollowRequest.objects.filter(follower_id=them, followee_id=me)),
+        Exists(Block.objects.filter(account_id=me, target_id=them)),
+        Exists(Block.objects.filter(account_id=them, target_id=me)),
+        Exists(Mute.objects.filter(account_id=me, target_id=them)),
+    )
+    return {
+        pk: Relationship(*flags) if pk != me else Relationship() for pk, *flags in rows
+    }
+
+
+def relationship(viewer: Account | None, account: Account) -> Relationship:
+    """Return how ``viewer`` stands with ``account``: one query, or none."""
+    if viewer is None or not viewer.is_authenticated or viewer.pk == account.pk:
+        return Relationship()
+    return relationships(viewer, [account.pk]).get(account.pk, Relationship())
+
+
+def _people_linked(links: QuerySet[Any], person: str) -> QuerySet[Account]:
+    """Return the accounts ``links`` point at through ``person``, newest first.
+
+    Each account carries ``link_id``, its link's id: the cursor to page on.
+    """
+    link_ids = links.filter(**{f"{person}_id": OuterRef("pk")}).values("id")[:1]
+    return (
+        Account.objects.filter(pk__in=links.values(f"{person}_id"), is_active=True)
+        .annotate(link_id=Subquery(link_ids))
+        .order_by("-link_id")
+    )
+
+
+def blocked_accounts(account: Account) -> QuerySet[Account]:
+    """Return whom ``account`` blocks, most recently blocked first."""
+    return _people_linked(Block.objects.filter(account=account), "target")
+
+
+def muted_accounts(account: Account) -> QuerySet[Account]:
+    """Return whom ``account`` mutes, most recently muted first."""
+    return _people_linked(Mute.objects.filter(account=account), "target")
+
+
+def follow_requesters(account: Account) -> QuerySet[Account]:
+    """Return who is waiting for ``account`` to approve them, newest first."""
+    return _people_linked(FollowRequest.objects.filter(followee=account), "follower")

@@ -1,11 +1,15 @@
 """Reads of posts. Every query takes the viewer and applies visibility."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from hubbub.accounts.models import Account, Block, Follow
-from hubbub.posts.models import Favourite, Kind, Mention, Post, Visibility
+from hubbub.posts.models import Favourite, Kind, Mention, Post, PostTag, Tag, Visibility
+from hubbub.posts.rendering import tag_name
 
 
 def _blocked_either_way(viewer_id: int, author_ref: str) -> Exists:
@@ -74,8 +78,9 @@ def with_viewer_flags(posts: QuerySet[Post], viewer: Account | None) -> QuerySet
 
 
 def with_authors(posts: QuerySet[Post]) -> QuerySet[Post]:
-    """Load each post's author (and a boost's original) in the same query."""
-    return posts.select_related("author", "reblog_of", "reblog_of__author")
+    """Load each post's author, the author it answers and a boost's original,
+    in the same query."""
+    return posts.select_related("author", "in_reply_to__author", "reblog_of__author")
 
 
 def get_post(viewer: Account | None, post_id: int) -> Post:
@@ -129,3 +134,208 @@ def reblogged_ids(viewer: Account, post_ids: set[int]) -> set[int]:
             author=viewer, reblog_of_id__in=post_ids, deleted_at__isnull=True
         ).values_list("reblog_of_id", flat=True)
     )
+
+
+def get_post_with_flags(viewer: Account | None, post_id: int) -> Post:
+    """Return one post ``viewer`` may see, with its viewer flags, or Http404."""
+    try:
+        return with_viewer_flags(with_authors(visible_posts(viewer)), viewer).get(
+            id=post_id
+        )
+    except (Post.DoesNotExist, OverflowError, ValueError) as e:
+        raise Http404("No such post.") from e
+
+
+def _not_blocked(
+    people: QuerySet[Account], viewer: Account | None
+) -> QuerySet[Account]:
+    if viewer is None or not viewer.is_authenticated:
+        return people
+    return people.exclude(
+        pk__in=Block.objects.filter(account_id=viewer.pk).values("target_id")
+    ).exclude(pk__in=Block.objects.filter(target_id=viewer.pk).values("account_id"))
+
+
+def favourited_by(viewer: Account | None, post_id: int) -> QuerySet[Account]:
+    """Return who favourited a post (a boost's original), newest first.
+
+    Raises Http404 if ``viewer`` may not see the post. Each account carries
+    ``link_id``, its favourite's id: the cursor to page on.
+    """
+    post = get_post(viewer, post_id)
+    people = (
+        Account.objects.filter(
+            favourites__post_id=post.reblog_of_id or post.id, is_active=True
+        )
+        .annotate(link_id=F("favourites__id"))
+        .order_by("-link_id")
+    )
+    return _not_blocked(people, viewer)
+
+
+def boosted_by(viewer: Account | None, post_id: int) -> QuerySet[Account]:
+    """Return who boosted a post (a boost's original), newest first.
+
+    Raises Http404 if ``viewer`` may not see the post; lists only boosts
+    ``viewer`` may see. Each account carries ``link_id``, its boost's id.
+    """
+    post = get_post(viewer, post_id)
+    boosts = visible_posts(viewer).filter(reblog_of_id=post.reblog_of_id or post.id)
+    people = Account.objects.filter(
+        posts__in=boosts.values("id"), is_active=True
+    ).annotate(link_id=F("posts__id"))
+    return people.order_by("-link_id")
+
+
+# --- conversations and tags ---------------------------------------------------
+
+# The most posts one thread page loads. Far above any real conversation; it
+# bounds the work a pathological thread (B-71: 500 deep) can cause.
+CONVERSATION_LIMIT = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadNode:
+    """One place in a thread: a post, or a deleted one kept for its replies."""
+
+    id: int
+    # None for a deleted post, shown as a placeholder because replies the
+    # viewer may see hang below it.
+    post: Post | None
+    # 1 for a direct reply to the conversation's focus, 2 below that, ...;
+    # ancestors are 0.
+    depth: int
+    # How many of its replies are in the thread.
+    replies: int
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A post in its thread, as one viewer may see it."""
+
+    post: Post
+    # Root first, ending with the post's parent.
+    ancestors: list[ThreadNode]
+    # Depth first, oldest sibling first (Mastodon's context order).
+    descendants: list[ThreadNode]
+
+
+def conversation(viewer: Account | None, post: Post) -> Conversation:
+    """Return ``post``'s thread as ``viewer`` may see it, from one query.
+
+    ``post`` comes from ``get_post`` for the same viewer. The thread is the
+    posts of its conversation the viewer may see, each with its author and
+    viewer flags, plus deleted posts that have visible replies (as
+    placeholders). A reply whose parent the viewer may not see is not
+    shown in the thread, so nothing hints at the hidden post.
+    """
+    visible = visible_posts(viewer).filter(conversation_id=post.conversation_id)
+    rows = with_viewer_flags(
+        with_authors(
+            Post.objects.filter(
+                Q(id__in=visible.values("id")) | Q(deleted_at__isnull=False),
+                conversation_id=post.conversation_id,
+                reblog_of__isnull=True,
+            )
+        ),
+        viewer,
+    ).order_by("id")[:CONVERSATION_LIMIT]
+    by_id = {row.id: row for row in rows}
+    children: dict[int, list[int]] = defaultdict(list)
+    for row in by_id.values():  # in id order, so each list is oldest first
+        if row.in_reply_to_id in by_id:
+            children[row.in_reply_to_id].append(row.id)
+    focus = by_id.get(post.id, post)
+    return Conversation(
+        post=focus,
+        ancestors=_ancestors(focus, by_id, children),
+        descendants=_descendants(focus.id, by_id, children),
+    )
+
+
+def _node(row: Post, depth: int, replies: int) -> ThreadNode:
+    shown = row if row.deleted_at is None else None
+    return ThreadNode(id=row.id, post=shown, depth=depth, replies=replies)
+
+
+def _ancestors(
+    focus: Post, by_id: dict[int, Post], children: dict[int, list[int]]
+) -> list[ThreadNode]:
+    chain: list[ThreadNode] = []
+    parent_id = focus.in_reply_to_id
+    # Walked in memory; the length check stops a (corrupt) cycle.
+    while parent_id in by_id and len(chain) < len(by_id):
+        parent = by_id[parent_id]
+        chain.append(_node(parent, 0, len(children[parent.id])))
+        parent_id = parent.in_reply_to_id
+    return chain[::-1]
+
+
+def _descendants(
+    focus_id: int, by_id: dict[int, Post], children: dict[int, list[int]]
+) -> list[ThreadNode]:
+    # Iterative, so a thread of any depth cannot overflow the stack.
+    order: list[tuple[int, int]] = []
+    seen = {focus_id}
+    stack = [(child, 1) for child in reversed(children[focus_id])]
+    while stack:
+        post_id, depth = stack.pop()
+        if post_id in seen:
+            continue
+        seen.add(post_id)
+        order.append((post_id, depth))
+        stack.extend((child, depth + 1) for child in reversed(children[post_id]))
+    # A deleted post stays only while a visible reply hangs below it. In
+    # reverse pre-order every reply is decided before its parent.
+    kept: set[int] = set()
+    for post_id, _ in reversed(order):
+        if by_id[post_id].deleted_at is None or any(
+            child in kept for child in children[post_id]
+        ):
+            kept.add(post_id)
+    return [
+        _node(
+            by_id[post_id],
+            depth,
+            sum(1 for child in children[post_id] if child in kept),
+        )
+        for post_id, depth in order
+        if post_id in kept
+    ]
+
+
+def reply_handles(viewer: Account | None, post: Post) -> list[str]:
+    """Return whom a reply to ``post`` addresses: its author, then the
+    people it mentions, in order, leaving out ``viewer``."""
+    mentioned = (
+        Mention.objects.filter(post=post, account__is_active=True)
+        .order_by("id")
+        .values_list("account__username", flat=True)
+    )
+    me = viewer.username.lower() if viewer is not None else None
+    handles: dict[str, str] = {}
+    for handle in [post.author.username, *mentioned]:
+        if handle.lower() != me:
+            handles.setdefault(handle.lower(), handle)
+    return list(handles.values())
+
+
+def get_tag(name: str) -> Tag | None:
+    """Return the tag called ``name`` (any case, with or without "#")."""
+    return Tag.objects.filter(name=tag_name(name.removeprefix("#"))).first()
+
+
+def tag_posts(viewer: Account | None, name: str) -> QuerySet[Post]:
+    """Return the public posts tagged ``name`` (any case), newest first.
+
+    Unlisted, followers-only and direct posts never appear here, whoever
+    asks: a tag timeline is public.
+    """
+    tagged = PostTag.objects.filter(tag__name=tag_name(name.removeprefix("#")))
+    return with_authors(
+        visible_posts(viewer).filter(
+            id__in=tagged.values("post_id"),
+            visibility=Visibility.PUBLIC,
+            reblog_of__isnull=True,
+        )
+    ).order_by("-id")

@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 
-from hubbub.accounts.models import Account, Follow
-from hubbub.posts.models import Post, Visibility
+from hubbub.accounts.models import Account, Block, Follow, Mute
+from hubbub.posts.models import Mention, Post, Visibility
 from hubbub.timelines.models import TimelineEntry
 
 
@@ -39,8 +39,21 @@ class TimelineStore(Protocol):
     def add(self, reader_id: int, post_ids: list[int]) -> None:
         """Put ``post_ids`` in one reader's timeline (no-op if present)."""
 
+    def add_mentioned(self, post: Post) -> None:
+        """Put ``post`` in the timelines of the accounts it mentions.
+
+        Readers who mute or block its author, or are blocked by them, are
+        skipped.
+        """
+
     def fan_out_batch(self, post: Post, *, after_follower_id: int) -> int | None:
         """Write ``post`` to the next batch of its author's followers.
+
+        Followers who mute or block an author involved (or are blocked by
+        them) are skipped. A reply reaches only followers who follow the
+        account it answers, or are that account. A boost skips the
+        original's author and readers who already have the original or
+        another boost of it, so it shows once.
 
         Returns the cursor to pass next time, or None when every follower
         past ``after_follower_id`` has been written.
@@ -65,6 +78,28 @@ def _cursor_sql(column: str, bounds: PageBounds) -> tuple[str, list[int]]:
     return "".join(f" AND {c}" for c in clauses), params
 
 
+def _authors(post: Post) -> list[int]:
+    """Return whose posts ``post`` shows: its author, and a boost's original's."""
+    original = post.reblog_of
+    return [post.author_id] + ([original.author_id] if original else [])
+
+
+def _unwanted_sql(reader: str, author_ids: list[int]) -> tuple[str, list[int]]:
+    """Return SQL that drops readers who mute or block ``author_ids`` or are
+    blocked by them; ``reader`` is the column holding the reader's id."""
+    mute, block = Mute._meta.db_table, Block._meta.db_table
+    marks = ", ".join(["%s"] * len(author_ids))
+    sql = (
+        f" AND NOT EXISTS (SELECT 1 FROM {mute} mu"  # noqa: S608
+        f" WHERE mu.account_id = {reader} AND mu.target_id IN ({marks}))"
+        f" AND NOT EXISTS (SELECT 1 FROM {block} bl"
+        f" WHERE bl.account_id = {reader} AND bl.target_id IN ({marks}))"
+        f" AND NOT EXISTS (SELECT 1 FROM {block} bd"
+        f" WHERE bd.target_id = {reader} AND bd.account_id IN ({marks}))"
+    )
+    return sql, [*author_ids, *author_ids, *author_ids]
+
+
 class SQLTimelineStore:
     """Timelines in the ``timelines_timelineentry`` table."""
 
@@ -76,9 +111,22 @@ class SQLTimelineStore:
             ignore_conflicts=True,
         )
 
+    def add_mentioned(self, post: Post) -> None:
+        mention = Mention._meta.db_table
+        unwanted_sql, unwanted_params = _unwanted_sql("m.account_id", _authors(post))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.table} (reader_id, post_id)"  # noqa: S608
+                f" SELECT m.account_id, %s FROM {mention} m"
+                f" WHERE m.post_id = %s{unwanted_sql}"
+                " ON CONFLICT (reader_id, post_id) DO NOTHING",
+                [post.id, post.id, *unwanted_params],
+            )
+
     def fan_out_batch(self, post: Post, *, after_follower_id: int) -> int | None:
         batch = settings.HUBBUB_FANOUT_BATCH_SIZE
         follow = Follow._meta.db_table
+        rules_sql, rules_params = self._follower_rules(post)
         with connection.cursor() as cursor:
             # The batch's last follower bounds this batch and starts the next.
             cursor.execute(
@@ -88,16 +136,60 @@ class SQLTimelineStore:
             )
             row = cursor.fetchone()
             upper = row[0] if row else None
-            upper_sql = " AND follower_id <= %s" if upper is not None else ""
+            upper_sql = " AND f.follower_id <= %s" if upper is not None else ""
             cursor.execute(
                 f"INSERT INTO {self.table} (reader_id, post_id)"  # noqa: S608
-                f" SELECT follower_id, %s FROM {follow}"
-                f" WHERE followee_id = %s AND follower_id > %s{upper_sql}"
+                f" SELECT f.follower_id, %s FROM {follow} f"
+                f" WHERE f.followee_id = %s AND f.follower_id > %s{upper_sql}"
+                f"{rules_sql}"
                 " ON CONFLICT (reader_id, post_id) DO NOTHING",
                 [post.id, post.author_id, after_follower_id]
-                + ([upper] if upper is not None else []),
+                + ([upper] if upper is not None else [])
+                + rules_params,
             )
         return upper
+
+    def _follower_rules(self, post: Post) -> tuple[str, list[int]]:
+        """Return the SQL that picks which of the author's followers get ``post``.
+
+        The reader is ``f.follower_id``. Everyone who mutes or blocks an
+        author involved (or is blocked by them) is skipped; a reply goes
+        only to followers of the account it answers, and that account; a
+        boost skips the original's author and readers who already have the
+        original or another boost of it.
+        """
+        follow, post_table = Follow._meta.db_table, Post._meta.db_table
+        sql, params = _unwanted_sql("f.follower_id", _authors(post))
+        parts, values = [sql], list(params)
+        if post.in_reply_to_id is not None:
+            answered = post.in_reply_to.author_id if post.in_reply_to else None
+            if answered is not None and answered != post.author_id:
+                parts.append(
+                    " AND (f.follower_id = %s OR EXISTS (SELECT 1"  # noqa: S608
+                    f" FROM {follow} fr WHERE fr.follower_id = f.follower_id"
+                    " AND fr.followee_id = %s))"
+                )
+                values += [answered, answered]
+        original = post.reblog_of
+        if original is not None:
+            parts.append(
+                " AND f.follower_id <> %s AND NOT EXISTS (SELECT 1"  # noqa: S608
+                f" FROM {self.table} t WHERE t.reader_id = f.follower_id"
+                " AND (t.post_id = %s OR t.post_id IN (SELECT b.id"
+                f" FROM {post_table} b WHERE b.reblog_of_id = %s AND b.id <> %s"
+                " AND b.deleted_at IS NULL)))"
+            )
+            values += [original.author_id, original.id, original.id, post.id]
+            if original.author.followers_count > settings.HUBBUB_FANOUT_LIMIT:
+                # The original is merged into its followers' timelines at
+                # read time: they have it without a stored entry.
+                parts.append(
+                    " AND NOT EXISTS (SELECT 1 FROM"  # noqa: S608
+                    f" {follow} fo WHERE fo.follower_id = f.follower_id"
+                    " AND fo.followee_id = %s)"
+                )
+                values.append(original.author_id)
+        return "".join(parts), values
 
     def remove_author(self, reader_id: int, author_id: int) -> None:
         TimelineEntry.objects.filter(
@@ -109,14 +201,20 @@ class SQLTimelineStore:
         order = "ASC" if bounds.ascending else "DESC"
         stored_where, stored_params = _cursor_sql("post_id", bounds)
         merged_where, merged_params = _cursor_sql("p.id", bounds)
-        post, follow, account = (
+        post, follow, account, mute = (
             Post._meta.db_table,
             Follow._meta.db_table,
             Account._meta.db_table,
+            Mute._meta.db_table,
         )
         # The stored entries, plus the recent posts of followed accounts too
         # big to fan out on write (merged here, at read time). Each side is
         # limited on its own index before the union, so the merge is bounded.
+        # The merge keeps fan-out's rules: no direct posts, no muted authors,
+        # replies only to the reader or to accounts the reader follows, and
+        # no boost of the reader's own post, of a muted author's post or of
+        # a post already stored for the reader. (Blocks are applied by
+        # visible_posts on the page itself.)
         sql = (
             f"SELECT post_id FROM (SELECT post_id FROM {self.table}"  # noqa: S608
             f" WHERE reader_id = %s{stored_where}"
@@ -124,8 +222,19 @@ class SQLTimelineStore:
             f" UNION ALL SELECT id FROM (SELECT p.id FROM {post} p"
             f" WHERE p.author_id IN (SELECT f.followee_id FROM {follow} f"
             f" JOIN {account} a ON a.id = f.followee_id"
-            f" WHERE f.follower_id = %s AND a.followers_count > %s)"
+            f" WHERE f.follower_id = %s AND a.followers_count > %s"
+            f" AND f.followee_id NOT IN"
+            f" (SELECT mu.target_id FROM {mute} mu WHERE mu.account_id = %s))"
             f" AND p.visibility IN (%s, %s, %s) AND p.deleted_at IS NULL"
+            f" AND (p.in_reply_to_id IS NULL OR EXISTS (SELECT 1 FROM {post} r"
+            f" WHERE r.id = p.in_reply_to_id AND (r.author_id = %s"
+            f" OR r.author_id IN (SELECT fr.followee_id FROM {follow} fr"
+            f" WHERE fr.follower_id = %s))))"
+            f" AND (p.reblog_of_id IS NULL OR NOT EXISTS (SELECT 1 FROM {post} o"
+            f" WHERE o.id = p.reblog_of_id AND (o.author_id = %s"
+            f" OR o.author_id IN (SELECT mo.target_id FROM {mute} mo"
+            f" WHERE mo.account_id = %s) OR EXISTS (SELECT 1 FROM {self.table} t"
+            f" WHERE t.reader_id = %s AND t.post_id = o.id))))"
             f"{merged_where} ORDER BY p.id {order} LIMIT %s) AS merged"
         )
         params = [
@@ -134,9 +243,15 @@ class SQLTimelineStore:
             bounds.limit,
             reader_id,
             settings.HUBBUB_FANOUT_LIMIT,
+            reader_id,
             Visibility.PUBLIC,
             Visibility.UNLISTED,
             Visibility.FOLLOWERS,
+            reader_id,
+            reader_id,
+            reader_id,
+            reader_id,
+            reader_id,
             *merged_params,
             bounds.limit,
         ]

@@ -29,24 +29,29 @@ def _fault_delay() -> float:
 
 @task(queue_name="fanout")
 def fan_out_post(post_id: int) -> None:
-    """Write a post into its author's followers' home timelines.
+    """Write a post into the home timelines of those it is for.
 
-    Safe to run any number of times: entries are unique per reader and post.
-    Authors above HUBBUB_FANOUT_LIMIT followers are skipped here and merged
-    in when a timeline is read.
+    The accounts it mentions get it first (a direct post goes to no one
+    else), then its author's followers, in batches, as the store's rules
+    allow (replies, boosts, mutes and blocks: see ``fan_out_batch``).
+    Safe to run any number of times: entries are unique per reader and
+    post. Authors above HUBBUB_FANOUT_LIMIT followers are not pushed to
+    followers here; their posts are merged in when a timeline is read.
     """
     post = (
-        Post.objects.select_related("author")
+        Post.objects.select_related("author", "in_reply_to", "reblog_of__author")
         .filter(id=post_id, fanned_out_at__isnull=True, deleted_at__isnull=True)
         .first()
     )
     if post is None:
         return
+    store, cursor, delay = get_store(), 0, _fault_delay()
+    with transaction.atomic():
+        store.add_mentioned(post)
     pushed = (
         post.visibility != Visibility.DIRECT
         and post.author.followers_count <= settings.HUBBUB_FANOUT_LIMIT
     )
-    store, cursor, delay = get_store(), 0, _fault_delay()
     while pushed:
         with transaction.atomic():
             next_cursor = store.fan_out_batch(post, after_follower_id=cursor)

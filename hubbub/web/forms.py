@@ -35,6 +35,14 @@ class ProfileForm(forms.Form):
         help_text=f"Up to {BIO_MAX_LENGTH} characters.",
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    locked = forms.BooleanField(
+        label="Approve followers manually",
+        required=False,
+        help_text=(
+            "People ask to follow you, and you approve or reject each request."
+            " Turning this off approves everyone waiting."
+        ),
+    )
 
 
 class NoteForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from hubbub.web.views import accounts, posts, search, timelines
+from hubbub.web.views import accounts, posts, search, social, timelines
 
 
 class PostIdConverter:
@@ -20,6 +20,7 @@ app_name = "web"
 urlpatterns = [
     path("", timelines.home, name="home"),
     path("public", timelines.public, name="public"),
+    path("tags/<str:name>", timelines.tag, name="tag"),
     path("signup", accounts.signup, name="signup"),
     path("login", accounts.LoginView.as_view(), name="login"),
     path("logout", accounts.LogoutView.as_view(), name="logout"),
@@ -33,4 +34,55 @@ urlpatterns = [
     path("@<str:username>/follow", accounts.put_follow, name="follow"),
     path("@<str:username>/unfollow", accounts.delete_follow, name="unfollow"),
     path("@<str:username>/<postid:post_id>", posts.note, name="note"),
+    # Favourites, boosts, deleting, notifications, requests, blocks, mutes.
+    path("notes/<postid:post_id>/delete", social.delete_note, name="delete_note"),
+    # favourite, unfavourite, boost, unboost
+    path("notes/<postid:post_id>/<str:verb>", social.post_reaction, name="reaction"),
+    path(
+        "@<str:username>/<postid:post_id>/favourited_by",
+        social.favourited_by,
+        name="favourited_by",
+    ),
+    path(
+        "@<str:username>/<postid:post_id>/boosted_by",
+        social.boosted_by,
+        name="boosted_by",
+    ),
+    path("notifications", social.notifications, name="notifications"),
+    path("notifications/unread", social.get_unread_count, name="unread_count"),
+    path("notifications/read", social.put_notifications_read, name="mark_read"),
+    path("settings/follow-requests", social.follow_requests, name="follow_requests"),
+    path(
+        "settings/blocks",
+        social.blocks_and_mutes,
+        {"which": "blocks"},
+        name="blocks",
+    ),
+    path("settings/mutes", social.blocks_and_mutes, {"which": "mutes"}, name="mutes"),
+    path("@<str:username>/approve", social.put_follow_approval, name="approve_follow"),
+    path("@<str:username>/reject", social.delete_follow_request, name="reject_follow"),
+    path(
+        "@<str:username>/block",
+        social.post_relationship,
+        {"verb": "block"},
+        name="block",
+    ),
+    path(
+        "@<str:username>/unblock",
+        social.post_relationship,
+        {"verb": "unblock"},
+        name="unblock",
+    ),
+    path(
+        "@<str:username>/mute",
+        social.post_relationship,
+        {"verb": "mute"},
+        name="mute",
+    ),
+    path(
+        "@<str:username>/unmute",
+        social.post_relationship,
+        {"verb": "unmute"},
+        name="unmute",
+    ),
 ]

@@ -1,4 +1,4 @@
-"""Account pages: sign-up, log-in, profiles, follows."""
+"""Account pages: sign-up, log-in, profiles, settings, follows."""
 
 from django.contrib import auth
 from django.contrib.auth import views as auth_views
@@ -65,7 +65,11 @@ class LogoutView(auth_views.LogoutView):
 @login_required
 def edit_profile(request: HttpRequest) -> HttpResponse:
     account = signed_in(request)
-    initial = {"display_name": account.display_name, "bio": account.bio}
+    initial = {
+        "display_name": account.display_name,
+        "bio": account.bio,
+        "locked": account.locked,
+    }
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -77,6 +81,8 @@ def edit_profile(request: HttpRequest) -> HttpResponse:
         except ValidationError as e:
             form.add_error(None, e)
         else:
+            if form.cleaned_data["locked"] != account.locked:
+                account_actions.set_locked(account, locked=form.cleaned_data["locked"])
             return redirect("web:profile", account.username)
     status = 400 if request.method == "POST" else 200
     return render(request, "web/edit_profile.html", {"form": form}, status=status)
@@ -92,7 +98,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         lambda bounds: timelines.profile_timeline(viewer, account, bounds),
         {
             "account": account,
-            "follows": account_queries.is_following(viewer, account),
+            "rel": account_queries.relationship(viewer, account),
             "timeline_url": reverse("web:profile", args=[account.username]),
         },
     )
@@ -118,9 +124,10 @@ def following(request: HttpRequest, username: str) -> HttpResponse:
     return _follow_list(request, username, "following")
 
 
-def _follow_response(
+def follow_response(
     request: HttpRequest, account: Account, *, status: int = 200, error: str = ""
 ) -> HttpResponse:
+    """Answer a follow, block or mute form: its partial, or back to ``next``."""
     viewer = viewer_of(request)
     account.refresh_from_db(fields=["followers_count", "following_count"])
     if request.headers.get("HX-Request"):
@@ -129,7 +136,7 @@ def _follow_response(
             "web/partials/follow_button.html",
             {
                 "account": account,
-                "follows": account_queries.is_following(viewer, account),
+                "rel": account_queries.relationship(viewer, account),
                 "error": error,
             },
             status=status,
@@ -149,8 +156,8 @@ def put_follow(request: HttpRequest, username: str) -> HttpResponse:
     try:
         account_actions.follow_account(viewer, followee=account)
     except ValidationError as e:
-        return _follow_response(request, account, status=400, error=e.messages[0])
-    return _follow_response(request, account)
+        return follow_response(request, account, status=400, error=e.messages[0])
+    return follow_response(request, account)
 
 
 @require_POST
@@ -159,4 +166,4 @@ def delete_follow(request: HttpRequest, username: str) -> HttpResponse:
     viewer = signed_in(request)
     account = get_object_or_404(Account, username__iexact=username, is_active=True)
     account_actions.unfollow_account(viewer, followee=account)
-    return _follow_response(request, account)
+    return follow_response(request, account)

@@ -1,4 +1,4 @@
-"""Timeline pages: home and public."""
+"""Timeline pages: home, public and tags."""
 
 from django.http import (
     HttpRequest,
@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from hubbub.accounts.models import Account
+from hubbub.posts.queries import get_tag, tag_posts
 from hubbub.timelines import queries as timelines
-from hubbub.web.forms import NoteForm
+from hubbub.web.compose import ComposeForm
 from hubbub.web.views.common import (
     draft_length,
     timeline_page,
@@ -23,11 +24,11 @@ def home(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     if viewer is None:
         return redirect("web:public")
-    return home_page(request, viewer, NoteForm())
+    return home_page(request, viewer, ComposeForm())
 
 
 def home_page(
-    request: HttpRequest, viewer: Account, form: NoteForm, status: int = 200
+    request: HttpRequest, viewer: Account, form: ComposeForm, status: int = 200
 ) -> HttpResponse:
     return timeline_page(
         request,
@@ -49,5 +50,23 @@ def public(request: HttpRequest) -> HttpResponse:
         request,
         "web/public.html",
         lambda bounds: timelines.public_timeline(viewer, bounds),
-        {"form": NoteForm(), "timeline_url": reverse("web:public")},
+        {"form": ComposeForm(), "timeline_url": reverse("web:public")},
+    )
+
+
+@require_GET
+def tag(request: HttpRequest, name: str) -> HttpResponse:
+    """Show the public notes with a hashtag, newest first."""
+    viewer = viewer_of(request)
+    found = get_tag(name)
+    display = found.display if found else name.removeprefix("#")
+    return timeline_page(
+        request,
+        "web/tag.html",
+        lambda bounds: timelines.page_of(tag_posts(viewer, name), bounds),
+        {
+            "tag": display,
+            "timeline_url": reverse("web:tag", args=[name]),
+            "empty_message": f"No public notes tagged #{display} yet.",
+        },
     )
