@@ -8,8 +8,6 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from hubbub.accounts.models import Account, Block, Follow, FollowRequest, Mute
-from hubbub.timelines.queries import page_of
-from hubbub.timelines.store import PageBounds
 
 FOLLOW_LIST_LIMIT = 200
 
@@ -54,41 +52,6 @@ def get_accounts_by_id(account_ids: list[int]) -> list[Account]:
     """Return the active accounts among ``account_ids``, in that order."""
     found = Account.objects.in_bulk(account_ids)
     return [found[pk] for pk in account_ids if pk in found and found[pk].is_active]
-
-
-def follow_links(viewer: Account, account_ids: list[int]) -> tuple[set[int], set[int]]:
-    """Return which of ``account_ids`` ``viewer`` follows, and which follow it."""
-    if not account_ids:
-        return set(), set()
-    following = set(
-        Follow.objects.filter(follower=viewer, followee_id__in=account_ids).values_list(
-            "followee_id", flat=True
-        )
-    )
-    followed_by = set(
-        Follow.objects.filter(followee=viewer, follower_id__in=account_ids).values_list(
-            "follower_id", flat=True
-        )
-    )
-    return following, followed_by
-
-
-def follow_page(
-    account: Account, bounds: PageBounds, *, which: Literal["followers", "following"]
-) -> list[tuple[int, Account]]:
-    """Return one page of ``account``'s followers or followees, newest first.
-
-    Each item is (follow row id, account): the row id is the page cursor.
-    """
-    if which == "followers":
-        links = Follow.objects.filter(followee=account).select_related("follower")
-    else:
-        links = Follow.objects.filter(follower=account).select_related("followee")
-    people = [
-        (row.id, row.follower if which == "followers" else row.followee)
-        for row in page_of(links, bounds)
-    ]
-    return [(cursor, person) for cursor, person in people if person.is_active]
 
 
 def username_for_login(identifier: str) -> str | None:
@@ -175,3 +138,13 @@ def muted_accounts(account: Account) -> QuerySet[Account]:
 def follow_requesters(account: Account) -> QuerySet[Account]:
     """Return who is waiting for ``account`` to approve them, newest first."""
     return _people_linked(FollowRequest.objects.filter(followee=account), "follower")
+
+
+def followers_of(account: Account) -> QuerySet[Account]:
+    """Return who follows ``account``, most recent follow first."""
+    return _people_linked(Follow.objects.filter(followee=account), "follower")
+
+
+def followees_of(account: Account) -> QuerySet[Account]:
+    """Return whom ``account`` follows, most recent follow first."""
+    return _people_linked(Follow.objects.filter(follower=account), "followee")

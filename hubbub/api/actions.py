@@ -91,7 +91,12 @@ def revoke_token(application: Application, *, token: str) -> None:
 
 
 def publish_note_once(
-    author: Account, *, idempotency_key: str | None, text: str, visibility: str
+    author: Account,
+    *,
+    idempotency_key: str | None,
+    text: str,
+    visibility: str,
+    in_reply_to: int | None = None,
 ) -> Post:
     """Publish a note, or return the one an earlier request with this key made.
 
@@ -100,7 +105,9 @@ def publish_note_once(
     key, the unique index lets one write and the other returns its note.
     """
     if not idempotency_key:
-        return publish_note(author, text=text, visibility=visibility)
+        return publish_note(
+            author, text=text, visibility=visibility, in_reply_to=in_reply_to
+        )
     cutoff = timezone.now() - IDEMPOTENCY_WINDOW
     earlier = _note_for_key(author, idempotency_key, cutoff)
     if earlier is not None:
@@ -110,7 +117,9 @@ def publish_note_once(
             IdempotencyKey.objects.filter(
                 account=author, created_at__lt=cutoff
             ).delete()
-            post = publish_note(author, text=text, visibility=visibility)
+            post = publish_note(
+                author, text=text, visibility=visibility, in_reply_to=in_reply_to
+            )
             IdempotencyKey.objects.create(
                 account=author,
                 key=idempotency_key,

@@ -114,6 +114,33 @@ class Status(Schema):
     pinned: bool | None = None
 
 
+class Context(Schema):
+    """The statuses above and below one status."""
+
+    ancestors: list[Status]
+    descendants: list[Status]
+
+
+class Notification(Schema):
+    """Notification."""
+
+    id: str
+    type: str
+    created_at: str
+    group_key: str
+    account: Account
+    status: Status | None = None
+
+
+class Tag(Schema):
+    """Tag."""
+
+    id: str
+    name: str
+    url: str
+    history: list[dict[str, Any]]
+
+
 class Relationship(Schema):
     """Relationship between the caller and one account."""
 

@@ -14,10 +14,11 @@ from django.templatetags.static import static
 from django.urls import reverse
 
 from hubbub.accounts.models import Account
-from hubbub.accounts.queries import follow_links
+from hubbub.accounts.queries import Relationship, relationships
 from hubbub.api.models import Application
-from hubbub.posts.models import Post, Visibility
-from hubbub.posts.queries import author_ids, reblogged_ids
+from hubbub.notifications.models import Notification, NotificationType
+from hubbub.posts.models import Post, Tag, Visibility
+from hubbub.posts.queries import author_ids, mentions_and_tags
 
 # hubbub's "followers" is Mastodon's "private".
 # Keyed by the stored strings: building a Visibility per status is slow.
@@ -40,28 +41,45 @@ def rfc3339(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
+# Mastodon has no "reply" type: a reply is a mention of its parent's author.
+NOTIFICATION_TYPES: dict[str, str] = {
+    NotificationType.MENTION.value: "mention",
+    NotificationType.REPLY.value: "mention",
+    NotificationType.FAVOURITE.value: "favourite",
+    NotificationType.REBLOG.value: "reblog",
+    NotificationType.FOLLOW.value: "follow",
+    NotificationType.FOLLOW_REQUEST.value: "follow_request",
+}
+
+
 @dataclass(slots=True)
-class StatusFlags:
-    """What one viewer has done to a page of statuses, loaded in one batch."""
+class PageData:
+    """What a page of statuses shows beyond the posts: loaded in one batch."""
 
     viewer: Account | None
-    reblogged: set[int] = field(default_factory=set)
     reply_authors: dict[int, int] = field(default_factory=dict)
+    mentions: dict[int, list[Account]] = field(default_factory=dict)
+    tags: dict[int, list[Tag]] = field(default_factory=dict)
 
 
-def load_status_flags(viewer: Account | None, posts: list[Post]) -> StatusFlags:
-    """Load the viewer flags and reply parents for ``posts`` at once."""
-    shown = {p.reblog_of.id if p.reblog_of else p.id for p in posts}
+def load_page_data(viewer: Account | None, posts: list[Post]) -> PageData:
+    """Load reply parents' authors, mentions and tags for ``posts`` at once.
+
+    The viewer's own flags come annotated on the posts (``with_viewer_flags``).
+    """
+    shown = {p.id for p in posts} | {p.reblog_of.id for p in posts if p.reblog_of}
     parents = {
         parent
         for p in posts
         for parent in (p.in_reply_to_id, p.reblog_of and p.reblog_of.in_reply_to_id)
         if parent
     }
-    return StatusFlags(
+    mentions, tags = mentions_and_tags(shown)
+    return PageData(
         viewer=viewer,
-        reblogged=reblogged_ids(viewer, shown) if viewer else set(),
         reply_authors=author_ids(parents),
+        mentions=mentions,
+        tags=tags,
     )
 
 
@@ -133,14 +151,28 @@ class Serializer:
 
     def statuses(self, posts: list[Post]) -> list[dict[str, Any]]:
         """Return Status entities for a page of posts."""
-        flags = load_status_flags(self.viewer, posts)
-        return [self._status(post, flags) for post in posts]
+        data = load_page_data(self.viewer, posts)
+        return [self._status(post, data, post) for post in posts]
 
     def status(self, post: Post) -> dict[str, Any]:
         """Return one Status entity."""
         return self.statuses([post])[0]
 
-    def _status(self, post: Post, flags: StatusFlags) -> dict[str, Any]:
+    def tag_url(self, tag: Tag) -> str:
+        """Return the tag's timeline page."""
+        return self.base + reverse("web:tag", args=[tag.name])
+
+    def _mention(self, account: Account) -> dict[str, Any]:
+        return {
+            "id": str(account.pk),
+            "username": account.username,
+            "acct": account.username,
+            "url": self.profile_url(account),
+        }
+
+    def _status(self, post: Post, data: PageData, listed: Post) -> dict[str, Any]:
+        # ``listed`` is the post as the page query returned it: its viewer
+        # flags are about the original when it is a boost.
         author = self.account(post.author)
         original = post.reblog_of
         reply_to = post.in_reply_to_id
@@ -159,28 +191,32 @@ class Serializer:
             "spoiler_text": "",
             "in_reply_to_id": str(reply_to) if reply_to else None,
             "in_reply_to_account_id": (
-                str(flags.reply_authors[reply_to])
-                if reply_to in flags.reply_authors
+                str(data.reply_authors[reply_to])
+                if reply_to in data.reply_authors
                 else None
             ),
-            "reblog": self._status(original, flags) if original else None,
+            "reblog": self._status(original, data, listed) if original else None,
             "language": None,
             "replies_count": post.replies_count,
             "reblogs_count": post.reblogs_count,
             "favourites_count": post.favourites_count,
-            "mentions": [],
-            "tags": [],
+            "mentions": [self._mention(a) for a in data.mentions.get(post.id, ())],
+            "tags": [
+                {"name": tag.display, "url": self.tag_url(tag)}
+                for tag in data.tags.get(post.id, ())
+            ],
             "emojis": [],
             "media_attachments": [],
             "card": None,
             "poll": None,
         }
-        if flags.viewer is not None:
-            rendered["favourited"] = False
-            rendered["reblogged"] = post.id in flags.reblogged
+        if data.viewer is not None:
+            # Annotations from with_viewer_flags, on every page query.
+            rendered["favourited"] = bool(listed.favourited)  # type: ignore[attr-defined]
+            rendered["reblogged"] = bool(listed.boosted)  # type: ignore[attr-defined]
             rendered["muted"] = False
             rendered["bookmarked"] = False
-            if post.author_id == flags.viewer.pk:
+            if post.author_id == data.viewer.pk:
                 rendered["pinned"] = False
         return rendered
 
@@ -188,33 +224,52 @@ class Serializer:
         self, me: Account, accounts: list[Account]
     ) -> list[dict[str, Any]]:
         """Return Relationship entities between ``me`` and ``accounts``."""
-        following, followed_by = follow_links(me, [a.pk for a in accounts])
+        found = relationships(me, [a.pk for a in accounts])
         return [
-            relationship(
-                account.pk,
-                following=account.pk in following,
-                followed_by=account.pk in followed_by,
-            )
+            relationship(account.pk, found.get(account.pk, Relationship()))
             for account in accounts
         ]
 
+    def tag(self, tag: Tag) -> dict[str, Any]:
+        """Return the full Tag entity (search, /tags/:name)."""
+        return {
+            "id": str(tag.pk),
+            "name": tag.display,
+            "url": self.tag_url(tag),
+            "history": [],
+        }
 
-def relationship(
-    account_id: int, *, following: bool, followed_by: bool
-) -> dict[str, Any]:
-    """Return a Relationship entity (blocks, mutes and requests come later)."""
+    def notifications(self, notes: list[Notification]) -> list[dict[str, Any]]:
+        """Return Notification entities; their statuses are rendered as a page."""
+        posts = [n.post for n in notes if n.post is not None]
+        statuses = {p.id: s for p, s in zip(posts, self.statuses(posts), strict=True)}
+        return [
+            {
+                "id": str(note.id),
+                "type": NOTIFICATION_TYPES[note.type],
+                "created_at": rfc3339(note.created_at),
+                "group_key": f"ungrouped-{note.id}",
+                "account": self.account(note.actor),
+                "status": statuses.get(note.post_id) if note.post_id else None,
+            }
+            for note in notes
+        ]
+
+
+def relationship(account_id: int, found: Relationship) -> dict[str, Any]:
+    """Return a Relationship entity."""
     return {
         "id": str(account_id),
-        "following": following,
-        "showing_reblogs": following,
+        "following": found.following,
+        "showing_reblogs": found.following,
         "notifying": False,
-        "followed_by": followed_by,
-        "blocking": False,
-        "blocked_by": False,
-        "muting": False,
-        "muting_notifications": False,
-        "requested": False,
-        "requested_by": False,
+        "followed_by": found.followed_by,
+        "blocking": found.blocking,
+        "blocked_by": found.blocked_by,
+        "muting": found.muting,
+        "muting_notifications": found.muting,
+        "requested": found.requested,
+        "requested_by": found.requested_by,
         "domain_blocking": False,
         "endorsed": False,
         "note": "",

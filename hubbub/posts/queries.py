@@ -3,7 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -125,15 +125,27 @@ def author_ids(post_ids: set[int]) -> dict[int, int]:
     return dict(Post.objects.filter(id__in=post_ids).values_list("id", "author_id"))
 
 
-def reblogged_ids(viewer: Account, post_ids: set[int]) -> set[int]:
-    """Return which of ``post_ids`` ``viewer`` has boosted."""
+def mentions_and_tags(
+    post_ids: set[int],
+) -> tuple[dict[int, list[Account]], dict[int, list[Tag]]]:
+    """Return whom each post mentions and the tags it carries, in two queries."""
+    mentions: dict[int, list[Account]] = defaultdict(list)
+    tags: dict[int, list[Tag]] = defaultdict(list)
     if not post_ids:
-        return set()
-    return set(
-        Post.objects.filter(
-            author=viewer, reblog_of_id__in=post_ids, deleted_at__isnull=True
-        ).values_list("reblog_of_id", flat=True)
-    )
+        return mentions, tags
+    for mention in (
+        Mention.objects.filter(post_id__in=post_ids, account__is_active=True)
+        .select_related("account")
+        .order_by("id")
+    ):
+        mentions[mention.post_id].append(mention.account)
+    for post_tag in (
+        PostTag.objects.filter(post_id__in=post_ids)
+        .select_related("tag")
+        .order_by("id")
+    ):
+        tags[post_tag.post_id].append(post_tag.tag)
+    return mentions, tags
 
 
 def get_post_with_flags(viewer: Account | None, post_id: int) -> Post:
@@ -339,3 +351,30 @@ def tag_posts(viewer: Account | None, name: str) -> QuerySet[Post]:
             reblog_of__isnull=True,
         )
     ).order_by("-id")
+
+
+def posts_by_id(viewer: Account | None, post_ids: set[int]) -> dict[int, Post]:
+    """Return the posts among ``post_ids`` ``viewer`` may see, with their
+    authors and viewer flags, by id."""
+    if not post_ids:
+        return {}
+    posts = with_viewer_flags(
+        with_authors(visible_posts(viewer).filter(id__in=post_ids)), viewer
+    )
+    return {post.id: post for post in posts}
+
+
+def favourited_posts(viewer: Account) -> QuerySet[Post]:
+    """Return the posts ``viewer`` favourited and may still see, most recent
+    favourite first. Each carries ``link_id``, its favourite's id: the
+    cursor to page on."""
+    mine = Favourite.objects.filter(account=viewer)
+    link_id = mine.filter(post_id=OuterRef("id")).values("id")[:1]
+    return (
+        with_viewer_flags(
+            with_authors(visible_posts(viewer).filter(id__in=mine.values("post_id"))),
+            viewer,
+        )
+        .annotate(link_id=Subquery(link_id))
+        .order_by("-link_id")
+    )

@@ -3,6 +3,7 @@
 import re
 from typing import Literal
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -20,7 +21,7 @@ from hubbub.api.pagination import (
 )
 from hubbub.api.parsing import Flag, IdList, StringList
 from hubbub.api.serializers import Serializer
-from hubbub.timelines.queries import profile_timeline
+from hubbub.timelines.queries import page_of, profile_timeline
 
 router = Router(tags=["accounts"])
 HANDLE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
@@ -138,11 +139,24 @@ def _follow_list(
     which: Literal["followers", "following"],
 ) -> HttpResponse:
     account = _account(account_id)
+    people = (
+        queries.followers_of(account)
+        if which == "followers"
+        else queries.followees_of(account)
+    )
+    return account_page(request, people, query)
+
+
+def account_page(
+    request: HttpRequest, people: QuerySet[Account], query: PageQuery
+) -> HttpResponse:
+    """Return one page of accounts that carry ``link_id``, their cursor."""
     bounds = query.bounds(ACCOUNT_LIMITS)
-    page = queries.follow_page(account, bounds, which=which)
+    page = page_of(people, bounds, key="link_id")
     serializer = Serializer(request, viewer(request))
-    body = [serializer.account(person) for _, person in page]
-    return page_response(request, body, [cursor for cursor, _ in page], bounds.limit)
+    body = [serializer.account(person) for person in page]
+    cursors = [person.link_id for person in page]  # type: ignore[attr-defined]
+    return page_response(request, body, cursors, bounds.limit)
 
 
 @router.get(

@@ -36,7 +36,6 @@ STUBS: list[tuple[str, str | None, Any, str]] = [
     ("/api/v1/trends/statuses", None, [], "Trending statuses (none)."),
     ("/api/v1/trends/links", None, [], "Trending links (none)."),
     ("/api/v1/notifications", "read:notifications", [], "List notifications."),
-    ("/api/v1/favourites", "read:favourites", [], "List favourited statuses."),
     ("/api/v1/bookmarks", "read:bookmarks", [], "List bookmarked statuses."),
     ("/api/v1/filters", "read:filters", [], "List filters (v1)."),
     ("/api/v2/filters", "read:filters", [], "List filters (v2)."),
@@ -72,11 +71,3 @@ def _register(path: str, scope: str | None, answer: Any, summary: str) -> None:
 
 for _path, _scope, _answer, _summary in STUBS:
     _register(_path, _scope, _answer, _summary)
-
-
-@router.get(
-    "/api/v1/timelines/tag/{hashtag}", response={200: list[schemas.Status], **ERRORS}
-)
-def tag_timeline(request: HttpRequest, hashtag: str) -> HttpResponse:
-    """Return a hashtag's timeline (empty until tags are kept)."""
-    return json_response([])

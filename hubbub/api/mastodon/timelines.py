@@ -1,14 +1,19 @@
-"""``/api/v1/timelines``: the home and public timelines."""
+"""``/api/v1/timelines``: the home, public and hashtag timelines."""
+
+from typing import Annotated
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router
+from ninja import Path, Query, Router
+from pydantic import Field
 
 from hubbub.api import schemas
 from hubbub.api.auth import optional, requires, signed_in, viewer
 from hubbub.api.pagination import STATUS_LIMITS, PageQuery, page_response
-from hubbub.api.parsing import Flag
+from hubbub.api.parsing import Flag, StringList
 from hubbub.api.serializers import Serializer
+from hubbub.posts.queries import tag_posts, with_viewer_flags
 from hubbub.timelines import queries
+from hubbub.timelines.queries import page_of
 
 router = Router(tags=["timelines"])
 ERRORS = schemas.errors(400, 401, 403, 422, 429)
@@ -43,6 +48,39 @@ def public(request: HttpRequest, query: Query[PublicQuery]) -> HttpResponse:
     # remote ones or media finds nothing, and "local" changes nothing.
     posts = (
         [] if query.remote or query.only_media else queries.public_timeline(me, bounds)
+    )
+    body = Serializer(request, me).statuses(posts)
+    return page_response(request, body, [p.id for p in posts], bounds.limit)
+
+
+class TagQuery(PublicQuery):
+    """Which tagged statuses to show."""
+
+    any: StringList | None = Field(None, max_length=10)
+    all: StringList | None = Field(None, max_length=10)
+    none: StringList | None = Field(None, max_length=10)
+
+
+@router.get(
+    "/api/v1/timelines/tag/{hashtag}", response={200: list[schemas.Status], **ERRORS}
+)
+@optional("read:statuses")
+def tag(
+    request: HttpRequest,
+    hashtag: Annotated[str, Path(max_length=100)],
+    query: Query[TagQuery],
+) -> HttpResponse:
+    """Return one page of a hashtag's public statuses, newest first.
+
+    The tag matches in any case, without its ``#``. ``any``, ``all`` and
+    ``none`` (more tags) are not supported and are ignored.
+    """
+    me = viewer(request)
+    bounds = query.bounds(STATUS_LIMITS)
+    posts = (
+        []
+        if query.remote or query.only_media
+        else page_of(with_viewer_flags(tag_posts(me, hashtag), me), bounds)
     )
     body = Serializer(request, me).statuses(posts)
     return page_response(request, body, [p.id for p in posts], bounds.limit)
