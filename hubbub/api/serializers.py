@@ -239,10 +239,13 @@ class Serializer:
             "history": [],
         }
 
-    def notifications(self, notes: list[Notification]) -> list[dict[str, Any]]:
-        """Return Notification entities; their statuses are rendered as a page."""
-        posts = [n.post for n in notes if n.post is not None]
-        statuses = {p.id: s for p, s in zip(posts, self.statuses(posts), strict=True)}
+    def notifications(
+        self, notes: list[Notification], posts: dict[int, Post]
+    ) -> list[dict[str, Any]]:
+        """Return Notification entities; ``posts`` are the statuses they are
+        about, with viewer flags (``posts_by_id``), rendered as one page."""
+        shown = list(posts.values())
+        statuses = {p.id: s for p, s in zip(shown, self.statuses(shown), strict=True)}
         return [
             {
                 "id": str(note.id),

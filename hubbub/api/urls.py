@@ -6,6 +6,7 @@ from hubbub.api.mastodon import (
     accounts,
     apps,
     instance,
+    notifications,
     search,
     statuses,
     stubs,
@@ -15,7 +16,17 @@ from hubbub.api.oauth import views as oauth
 from hubbub.api.router import build_api, unknown_endpoint
 
 api = build_api()
-for module in (apps, instance, accounts, statuses, timelines, search, stubs, oauth):
+for module in (
+    apps,
+    instance,
+    accounts,
+    statuses,
+    timelines,
+    notifications,
+    search,
+    stubs,
+    oauth,
+):
     api.add_router("", module.router)
 
 urlpatterns = [

@@ -59,3 +59,13 @@ def mark_all_read(account: Account) -> None:
             notifications_read_id=newest
         )
         account.notifications_read_id = max(account.notifications_read_id, newest)
+
+
+def dismiss(account: Account, notification_id: int) -> None:
+    """Delete one of ``account``'s notifications; a no-op if there is none."""
+    Notification.objects.filter(recipient=account, id=notification_id).delete()
+
+
+def clear(account: Account) -> None:
+    """Delete all of ``account``'s notifications."""
+    Notification.objects.filter(recipient=account).delete()

@@ -35,7 +35,6 @@ STUBS: list[tuple[str, str | None, Any, str]] = [
     ("/api/v1/trends/tags", None, [], "Trending tags (none)."),
     ("/api/v1/trends/statuses", None, [], "Trending statuses (none)."),
     ("/api/v1/trends/links", None, [], "Trending links (none)."),
-    ("/api/v1/notifications", "read:notifications", [], "List notifications."),
     ("/api/v1/bookmarks", "read:bookmarks", [], "List bookmarked statuses."),
     ("/api/v1/filters", "read:filters", [], "List filters (v1)."),
     ("/api/v2/filters", "read:filters", [], "List filters (v2)."),
