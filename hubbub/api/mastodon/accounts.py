@@ -1,6 +1,7 @@
 """``/api/v1/accounts``: profiles, their statuses, follows and relationships."""
 
 import re
+from collections.abc import Callable
 from typing import Literal
 
 from django.db.models import QuerySet
@@ -195,6 +196,17 @@ def _relationship(request: HttpRequest, me: Account, account: Account) -> HttpRe
     return json_response(Serializer(request, me).relationships(me, [account])[0])
 
 
+# Each takes (caller, other account): what the caller does to the other.
+AccountAction = Callable[[Account, Account], object]
+
+
+def _act(request: HttpRequest, id: str, action: AccountAction) -> HttpResponse:
+    me = signed_in(request)
+    account = _account(id)
+    action(me, account)
+    return _relationship(request, me, account)
+
+
 @router.post(
     "/api/v1/accounts/{id}/follow", response={200: schemas.Relationship, **ERRORS}
 )
@@ -204,11 +216,8 @@ def follow(
     id: str,
     payload: FollowForm | None = None,
 ) -> HttpResponse:
-    """Follow an account; following twice is harmless."""
-    me = signed_in(request)
-    account = _account(id)
-    actions.follow_account(me, followee=account)
-    return _relationship(request, me, account)
+    """Follow an account (or ask to, if it is locked); twice is harmless."""
+    return _act(request, id, lambda me, them: actions.follow_account(me, followee=them))
 
 
 @router.post(
@@ -216,8 +225,105 @@ def follow(
 )
 @requires("write:follows")
 def unfollow(request: HttpRequest, id: str) -> HttpResponse:
-    """Stop following an account."""
-    me = signed_in(request)
-    account = _account(id)
-    actions.unfollow_account(me, followee=account)
-    return _relationship(request, me, account)
+    """Stop following an account, or withdraw the request to."""
+    return _act(
+        request, id, lambda me, them: actions.unfollow_account(me, followee=them)
+    )
+
+
+@router.post(
+    "/api/v1/accounts/{id}/block", response={200: schemas.Relationship, **ERRORS}
+)
+@requires("write:blocks")
+def block(request: HttpRequest, id: str) -> HttpResponse:
+    """Block an account: follows both ways end, and neither sees the other."""
+    return _act(request, id, lambda me, them: actions.block_account(me, target=them))
+
+
+@router.post(
+    "/api/v1/accounts/{id}/unblock", response={200: schemas.Relationship, **ERRORS}
+)
+@requires("write:blocks")
+def unblock(request: HttpRequest, id: str) -> HttpResponse:
+    """Lift a block; follows it ended stay ended."""
+    return _act(request, id, lambda me, them: actions.unblock_account(me, target=them))
+
+
+class MuteForm(Schema):
+    """Options Mastodon clients send with a mute."""
+
+    notifications: Flag = Field(
+        True, description="Ignored: a mute always silences notifications."
+    )
+    duration: int | None = Field(
+        None, ge=0, description="Ignored: mutes last until lifted."
+    )
+
+
+@router.post(
+    "/api/v1/accounts/{id}/mute", response={200: schemas.Relationship, **ERRORS}
+)
+@requires("write:mutes")
+def mute(
+    request: HttpRequest, id: str, payload: MuteForm | None = None
+) -> HttpResponse:
+    """Mute an account: its statuses and notifications stop reaching you."""
+    return _act(request, id, lambda me, them: actions.mute_account(me, target=them))
+
+
+@router.post(
+    "/api/v1/accounts/{id}/unmute", response={200: schemas.Relationship, **ERRORS}
+)
+@requires("write:mutes")
+def unmute(request: HttpRequest, id: str) -> HttpResponse:
+    """Lift a mute."""
+    return _act(request, id, lambda me, them: actions.unmute_account(me, target=them))
+
+
+@router.get("/api/v1/blocks", response={200: list[schemas.Account], **ERRORS})
+@requires("read:blocks")
+def blocks(request: HttpRequest, query: Query[PageQuery]) -> HttpResponse:
+    """Return the accounts the caller blocks, most recent first."""
+    return account_page(request, queries.blocked_accounts(signed_in(request)), query)
+
+
+@router.get("/api/v1/mutes", response={200: list[schemas.Account], **ERRORS})
+@requires("read:mutes")
+def mutes(request: HttpRequest, query: Query[PageQuery]) -> HttpResponse:
+    """Return the accounts the caller mutes, most recent first."""
+    return account_page(request, queries.muted_accounts(signed_in(request)), query)
+
+
+@router.get("/api/v1/follow_requests", response={200: list[schemas.Account], **ERRORS})
+@requires("read:follows")
+def follow_requests(request: HttpRequest, query: Query[PageQuery]) -> HttpResponse:
+    """Return who is waiting for the caller to approve them, newest first."""
+    return account_page(request, queries.follow_requesters(signed_in(request)), query)
+
+
+@router.post(
+    "/api/v1/follow_requests/{id}/authorize",
+    response={200: schemas.Relationship, **ERRORS},
+)
+@requires("write:follows")
+def authorize_follow_request(request: HttpRequest, id: str) -> HttpResponse:
+    """Let an account that asked follow the caller (422 if it has not asked)."""
+    return _act(
+        request,
+        id,
+        lambda me, them: actions.approve_follow_request(me, follower=them),
+    )
+
+
+@router.post(
+    "/api/v1/follow_requests/{id}/reject",
+    response={200: schemas.Relationship, **ERRORS},
+)
+@requires("write:follows")
+def reject_follow_request(request: HttpRequest, id: str) -> HttpResponse:
+    """Turn down an account's request to follow the caller."""
+    return _act(
+        request,
+        id,
+        lambda me, them: actions.reject_follow_request(me, follower=them),
+    )
