@@ -2,10 +2,10 @@
 
 import re
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -13,7 +13,7 @@ from hubbub.accounts import actions, queries
 from hubbub.accounts.models import Account
 from hubbub.api import schemas
 from hubbub.api.auth import optional, requires, signed_in, viewer
-from hubbub.api.http import json_response, not_found, path_id
+from hubbub.api.http import ApiError, json_response, not_found, path_id
 from hubbub.api.pagination import (
     ACCOUNT_LIMITS,
     STATUS_LIMITS,
@@ -22,11 +22,18 @@ from hubbub.api.pagination import (
 )
 from hubbub.api.parsing import Flag, IdList, StringList
 from hubbub.api.serializers import Serializer
+from hubbub.search import queries as search
+from hubbub.search.queries import MAX_LIMIT, MAX_QUERY_LENGTH
 from hubbub.timelines.queries import page_of, profile_timeline
 
 router = Router(tags=["accounts"])
 HANDLE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 ERRORS = schemas.errors(400, 401, 403, 404, 422, 429)
+
+
+def query_length(schema: dict[str, Any]) -> None:
+    # Stated here, enforced by hubbub.search (422, as a validation error).
+    schema["maxLength"] = MAX_QUERY_LENGTH
 
 
 def _account(account_id: str) -> Account:
@@ -66,6 +73,53 @@ def lookup(request: HttpRequest, query: Query[LookupQuery]) -> HttpResponse:
     """Find a local account by its handle."""
     account = find_by_handle(request, query.acct)
     return json_response(Serializer(request, viewer(request)).account(account))
+
+
+def find_accounts(
+    request: HttpRequest, me: Account | None, q: str, *, limit: int, offset: int
+) -> list[Account]:
+    """Return the accounts ``q`` finds; ``user@this.host`` names one exactly."""
+    if "@" in q.strip().removeprefix("@") and not offset:
+        try:
+            return [find_by_handle(request, q)]
+        except (Http404, ApiError):
+            pass
+    return search.search_accounts(me, q, limit=limit, offset=offset)
+
+
+class AccountSearchQuery(Schema):
+    """Which accounts to find."""
+
+    q: str = Field(
+        description=f"Part of a handle or name; at most {MAX_QUERY_LENGTH} "
+        "characters (422 beyond).",
+        json_schema_extra=query_length,
+    )
+    limit: int | None = Field(
+        None, ge=1, description=f"Page size (default 40, at most {MAX_LIMIT})."
+    )
+    offset: int | None = Field(None, ge=0)
+    resolve: Flag = False
+    following: Flag = Field(False, description="Ignored.")
+
+
+# Before /{id}, which would otherwise take "search" for an id.
+@router.get("/api/v1/accounts/search", response={200: list[schemas.Account], **ERRORS})
+@requires("read:accounts")
+def search_accounts(
+    request: HttpRequest, query: Query[AccountSearchQuery]
+) -> HttpResponse:
+    """Find accounts by handle or display name, exact handle first."""
+    me = signed_in(request)
+    accounts = find_accounts(
+        request,
+        me,
+        query.q,
+        limit=min(query.limit or MAX_LIMIT, MAX_LIMIT),
+        offset=query.offset or 0,
+    )
+    serializer = Serializer(request, me)
+    return json_response([serializer.account(a) for a in accounts])
 
 
 class RelationshipsQuery(Schema):
