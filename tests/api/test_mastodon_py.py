@@ -2,6 +2,7 @@
 
 import html
 import re
+import time
 import warnings
 
 import pytest
@@ -68,6 +69,60 @@ def _authorize_in_browser(base: str, url: str, username: str) -> str:
     )[1]
 
 
+def _eventually(read, ready, seconds: float = 15.0):
+    """Return ``read()`` once ``ready`` holds for it (the worker is async)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = read()
+        if ready(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def _conversation_flows(ann: Mastodon, ben: Mastodon, note) -> None:
+    """Replies, threads, favourites, boosts, notifications, search, delete."""
+    reply = ann.status_reply(note, "Lovely #Crumb")
+    assert reply.in_reply_to_id == note.id
+    assert [m.acct for m in reply.mentions] == ["ben"]
+    assert [t.name for t in reply.tags] == ["Crumb"]
+    answer = ben.status_post("thanks", in_reply_to_id=reply.id)
+    context = ben.status_context(reply.id)
+    assert [s.id for s in context.ancestors] == [note.id]
+    assert [s.id for s in context.descendants] == [answer.id]
+
+    assert ann.status_favourite(note.id).favourited is True
+    assert ann.status_unfavourite(note.id).favourites_count == 0
+    assert ann.status_favourite(note.id).favourites_count == 1
+    boost = ann.status_reblog(note.id)
+    assert boost.reblog.id == note.id
+    assert boost.reblogged is True
+    assert ann.status_unreblog(note.id).reblogged is False
+    ann.status_reblog(note.id)
+
+    wanted = {"mention", "favourite", "reblog", "follow"}
+    notes = _eventually(
+        ben.notifications, lambda found: {n.type for n in found} >= wanted
+    )
+    assert {n.type for n in notes} == wanted
+    mentions = ben.notifications(types=["mention"])
+    assert [n.status.id for n in mentions] == [reply.id]
+    ben.notifications_dismiss(mentions[0].id)
+    assert not ben.notifications(types=["mention"])
+    ben.notifications_clear()
+    assert ben.notifications() == []
+
+    found = ann.search_v2("crumb")
+    assert [s.id for s in found.statuses] == [reply.id]
+    assert [t.name for t in found.hashtags] == ["Crumb"]
+    assert [a.acct for a in ann.search_v2("ben", result_type="accounts").accounts] == [
+        "ben"
+    ]
+
+    deleted = ann.status_delete(reply.id)
+    assert deleted.text == "@ben Lovely #Crumb"
+    assert ben.status_context(note.id).descendants == [answer]
+
+
 def test_mastodon_py_core_flows(server):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -105,6 +160,8 @@ def test_mastodon_py_core_flows(server):
     public = ann.timeline_public(limit=3)
     assert {s.id for s in public} == {s.id for s in posted}
     assert ann.timeline_local(limit=1)[0].id == posted[2].id
+
+    _conversation_flows(ann, ben, posted[0])
 
     assert ann.account_unfollow(ben_id).following is False
 
