@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import orjson
 from django.http import HttpRequest, QueryDict
+from django.http.request import RawPostDataException
 from pydantic import BeforeValidator, WithJsonSchema
 
 # Ids are positive signed 64-bit integers, as the database stores them.
@@ -166,15 +167,38 @@ def body_data(request: HttpRequest) -> dict[str, Any]:
     if content_type in JSON_TYPES or content_type.endswith("+json"):
         return parse_json_body(request.body)
     if content_type in FORM_TYPES:
+        raw = _raw_multipart(request) if content_type == "multipart/form-data" else b""
         try:
-            return querydict_to_dict(request.POST)
+            data = querydict_to_dict(request.POST)
         except Exception as e:
             # Django raises several kinds here for a broken multipart body
             # (no boundary, too many fields); all of them are the client's.
             raise BadParameterError("The request body could not be read.") from e
+        if raw and _unread_parts(request, raw):
+            raise BadParameterError("The request body could not be read.")
+        return data
     if not request.body:
         return {}
     raise BadParameterError("Send the body as JSON, form data or multipart form data.")
+
+
+def _raw_multipart(request: HttpRequest) -> bytes:
+    # Read before parsing, so it is still there after; a view that parsed
+    # the form already (the OAuth pages) gets no check.
+    try:
+        return request.body
+    except RawPostDataException:
+        return b""
+
+
+def _unread_parts(request: HttpRequest, raw: bytes) -> bool:
+    """Return whether a multipart body has parts Django skipped as unreadable
+    (no Content-Disposition, say), rather than read them as empty."""
+    boundary = (request.content_params or {}).get("boundary", "").encode()
+    parts = raw.count(b"--" + boundary + b"\r\n") if boundary else 0
+    read = sum(len(v) for _, v in request.POST.lists())
+    read += sum(len(v) for _, v in request.FILES.lists())
+    return parts > read
 
 
 def request_data(request: HttpRequest) -> dict[str, Any]:

@@ -160,3 +160,14 @@ def test_tag_timeline_shows_public_tagged_statuses(alice, anon):
 def test_tag_timeline_of_an_unknown_tag_is_empty(anon):
     assert anon.get("/api/v1/timelines/tag/nothing").json() == []
     assert anon.get("/api/v1/timelines/tag/" + "x" * 101).status_code == 404
+
+
+def test_reblog_refuses_a_body_that_is_not_its_form(bob, alice_api):
+    note = publish_note(bob, text="share me")
+    response = alice_api.post(
+        f"/api/v1/statuses/{note.id}/reblog",
+        "AAA",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 422
+    assert not Post.objects.filter(reblog_of=note).exists()

@@ -363,3 +363,19 @@ def test_parsing_rules():
         "source": {"privacy": "x"},
         "one": "1",
     }
+
+
+def test_a_multipart_part_without_a_name_is_400(alice, bob, alice_api):
+    note = publish_note(bob, text="share me")
+    boundary = "b0undary"
+    response = alice_api.post(
+        f"/api/v1/statuses/{note.id}/reblog",
+        f"--{boundary}\r\n[None, None]--{boundary}--\r\n",
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 400
+    assert not Post.objects.filter(reblog_of=note).exists()
+    fine = alice_api.post(
+        f"/api/v1/statuses/{note.id}/reblog", {"visibility": "public"}
+    )
+    assert fine.status_code == 200

@@ -17,6 +17,7 @@ from hubbub.timelines.queries import page_of
 
 router = Router(tags=["timelines"])
 ERRORS = schemas.errors(400, 401, 403, 422, 429)
+TAG_ERRORS = schemas.errors(400, 401, 403, 404, 422, 429)
 
 
 @router.get("/api/v1/timelines/home", response={200: list[schemas.Status], **ERRORS})
@@ -62,7 +63,11 @@ class TagQuery(PublicQuery):
 
 
 @router.get(
-    "/api/v1/timelines/tag/{hashtag}", response={200: list[schemas.Status], **ERRORS}
+    "/api/v1/timelines/tag/{hashtag}",
+    response={
+        200: list[schemas.Status],
+        **schemas.errors(400, 401, 403, 404, 422, 429),
+    },
 )
 @optional("read:statuses")
 def tag(
