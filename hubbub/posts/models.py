@@ -149,9 +149,7 @@ class Favourite(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["account", "post"], name="favourite_once"
-            ),
+            models.UniqueConstraint(fields=["account", "post"], name="favourite_once"),
         ]
         indexes = [models.Index(fields=["post", "-id"])]
 

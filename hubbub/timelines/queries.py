@@ -6,7 +6,12 @@ from django.db.models import QuerySet
 
 from hubbub.accounts.models import Account
 from hubbub.posts.models import Post
-from hubbub.posts.queries import public_posts, visible_posts, with_authors
+from hubbub.posts.queries import (
+    public_posts,
+    visible_posts,
+    with_authors,
+    with_viewer_flags,
+)
 from hubbub.timelines.store import PageBounds, get_store
 
 # Loads one page for a given set of cursors (the web and API page the same way).
@@ -29,16 +34,17 @@ def home_timeline(viewer: Account, bounds: PageBounds) -> list[Post]:
     """Return one page of ``viewer``'s home timeline: one SQL query."""
     entry_ids = get_store().entry_ids(viewer.pk, bounds)
     posts = with_authors(visible_posts(viewer).filter(id__in=entry_ids))
-    return page_of(posts, bounds)
+    return page_of(with_viewer_flags(posts, viewer), bounds)
 
 
 def public_timeline(viewer: Account | None, bounds: PageBounds) -> list[Post]:
     """Return one page of the public timeline."""
-    return page_of(public_posts(viewer), bounds)
+    return page_of(with_viewer_flags(public_posts(viewer), viewer), bounds)
 
 
 def profile_timeline(
     viewer: Account | None, author: Account, bounds: PageBounds
 ) -> list[Post]:
     """Return one page of ``author``'s posts as ``viewer`` may see them."""
-    return page_of(with_authors(visible_posts(viewer).filter(author=author)), bounds)
+    posts = with_authors(visible_posts(viewer).filter(author=author))
+    return page_of(with_viewer_flags(posts, viewer), bounds)
