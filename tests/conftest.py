@@ -114,3 +114,19 @@ def csrf_client() -> Client:
 def logged_in(client: Client, account: Account) -> Client:
     client.force_login(account)
     return client
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect tests written for the other database (CI runs both)."""
+    from django.db import connection
+
+    wanted, other = [], []
+    for item in items:
+        marker = item.get_closest_marker("database")
+        if marker is None or connection.vendor in marker.args:
+            wanted.append(item)
+        else:
+            other.append(item)
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = wanted

@@ -9,10 +9,10 @@ from django.core.management.base import CommandError
 from django_tasks_db.models import DBTaskResult
 
 from hubbub.accounts.actions import sign_up
-from hubbub.accounts.models import Account, Follow
+from hubbub.accounts.models import Account, Follow, FollowRequest
 from hubbub.core.management.commands.demo import load_community
 from hubbub.core.text import check_note_text, count_characters, tokenize
-from hubbub.posts.models import Post
+from hubbub.posts.models import Favourite, Post
 from hubbub.timelines.models import TimelineEntry
 from hubbub.timelines.queries import home_timeline
 from hubbub.timelines.store import PageBounds
@@ -22,6 +22,8 @@ from tests.factories import PASSWORD
 COMMUNITY = load_community()
 USERNAMES = [a["username"] for a in COMMUNITY["accounts"]]
 FOLLOWS = {a["username"]: set(a["follows"]) for a in COMMUNITY["accounts"]}
+NOTES = {n["key"]: n for n in COMMUNITY["notes"] if "key" in n}
+REPLIES = [n for n in COMMUNITY["notes"] if "in_reply_to" in n]
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +43,8 @@ def table_sizes() -> dict[str, int]:
         "accounts": Account.objects.count(),
         "follows": Follow.objects.count(),
         "posts": Post.objects.count(),
+        "favourites": Favourite.objects.count(),
+        "follow requests": FollowRequest.objects.count(),
         "timeline entries": TimelineEntry.objects.count(),
         "jobs": DBTaskResult.objects.count(),
     }
@@ -77,7 +81,7 @@ def test_follow_graph_is_partial_with_popular_accounts():
 
 def test_every_note_passes_check_note_text():
     notes = COMMUNITY["notes"]
-    assert 60 <= len(notes) <= 80
+    assert 60 <= len(notes) <= 90
     for note in notes:
         assert check_note_text(note["text"]) == note["text"]
         assert count_characters(note["text"]) <= 140
@@ -109,6 +113,46 @@ def test_notes_use_links_mentions_tags_and_one_emoji():
     assert len(with_emoji) == 1
 
 
+def thread_of(note: dict) -> list[dict]:
+    """Return ``note`` and the notes it answers, up to the thread's root."""
+    thread = [note]
+    while "in_reply_to" in thread[-1]:
+        thread.append(NOTES[thread[-1]["in_reply_to"]])
+    return thread
+
+
+def test_replies_make_threads_several_replies_deep_and_mention_whom_they_answer():
+    assert len(NOTES) == len([n for n in COMMUNITY["notes"] if "key" in n])
+    assert all("key" in n for n in REPLIES)
+    depths = {}
+    for reply in REPLIES:
+        parent = NOTES[reply["in_reply_to"]]
+        assert parent["hours_ago"] > reply["hours_ago"]
+        assert parent["author"] != reply["author"]
+        assert parent["author"] in mentions(reply["text"])
+        thread = thread_of(reply)
+        depths[thread[-1]["key"]] = max(
+            depths.get(thread[-1]["key"], 0), len(thread) - 1
+        )
+    assert len(depths) >= 2
+    assert all(depth >= 3 for depth in depths.values()), depths
+
+
+def test_favourites_boosts_and_a_locked_account_name_real_notes_and_people():
+    favourites, boosts = COMMUNITY["favourites"], COMMUNITY["boosts"]
+    assert len(favourites) >= 3
+    assert len(boosts) >= 3
+    for username, key in favourites + boosts:
+        assert username in USERNAMES
+        assert NOTES[key]["author"] != username
+    assert len({tuple(f) for f in favourites}) == len(favourites)
+    assert len({key for _, key in boosts}) == len(boosts)
+    locked = [a["username"] for a in COMMUNITY["accounts"] if a.get("locked")]
+    assert locked == ["ana_hikes"]
+    assert COMMUNITY["follow_requests"] == [["sam_fixes", "ana_hikes"]]
+    assert "ana_hikes" not in FOLLOWS["sam_fixes"]
+
+
 # --- the command -------------------------------------------------------------
 
 
@@ -118,7 +162,9 @@ def test_seeds_accounts_with_profiles_and_the_demo_password(db):
     assert output.strip() == (
         "Seeded the demo community: 12 accounts, "
         f"{sum(len(f) for f in FOLLOWS.values())} follows, "
-        f"{len(COMMUNITY['notes'])} notes (password: hubbub-demo)."
+        f"{len(COMMUNITY['notes'])} notes, {len(COMMUNITY['favourites'])} "
+        f"favourites, {len(COMMUNITY['boosts'])} boosts, 1 follow request "
+        "(password: hubbub-demo)."
     )
     assert Account.objects.count() == 12
     for entry in COMMUNITY["accounts"]:
@@ -148,7 +194,9 @@ def test_follow_counts_match_the_json(db):
 def test_notes_are_backdated_public_and_counted(db):
     seed()
 
-    posts = list(Post.objects.select_related("author").order_by("id"))
+    posts = list(
+        Post.objects.filter(reblog_of=None).select_related("author").order_by("id")
+    )
     assert len(posts) == len(COMMUNITY["notes"])
     oldest_first = sorted(COMMUNITY["notes"], key=lambda n: -n["hours_ago"])
     assert [(p.author.username, p.text) for p in posts] == [
@@ -169,12 +217,120 @@ def test_notes_are_backdated_public_and_counted(db):
         assert account.last_post_at == own[-1].created_at
 
 
+def test_replies_hang_off_their_notes_in_threads(db):
+    seed()
+
+    by_text = {p.text: p for p in Post.objects.filter(reblog_of=None)}
+    for key, note in NOTES.items():
+        post = by_text[note["text"]]
+        answers = [r for r in REPLIES if r["in_reply_to"] == key]
+        assert post.replies_count == len(answers), key
+        root = by_text[thread_of(note)[-1]["text"]]
+        assert post.conversation_id == root.id
+        if "in_reply_to" in note:
+            assert post.in_reply_to_id == by_text[NOTES[note["in_reply_to"]]["text"]].id
+        else:
+            assert post.in_reply_to_id is None
+
+
+def test_favourites_and_boosts_are_counted_on_their_notes(db):
+    seed()
+
+    for key, note in NOTES.items():
+        post = Post.objects.get(text=note["text"])
+        favourited_by = {u for u, k in COMMUNITY["favourites"] if k == key}
+        boosted_by = {u for u, k in COMMUNITY["boosts"] if k == key}
+        assert post.favourites_count == len(favourited_by), key
+        assert post.reblogs_count == len(boosted_by), key
+        assert {
+            f.account.username for f in Favourite.objects.filter(post=post)
+        } == favourited_by
+        assert {
+            b.author.username for b in Post.objects.filter(reblog_of=post)
+        } == boosted_by
+    assert Favourite.objects.count() == len(COMMUNITY["favourites"])
+    assert Post.objects.filter(reblog_of__isnull=False).count() == len(
+        COMMUNITY["boosts"]
+    )
+
+
+def test_the_locked_account_keeps_its_followers_and_has_one_request(db):
+    seed()
+
+    ana = Account.objects.get(username="ana_hikes")
+    assert ana.locked
+    assert ana.followers_count == len(followers_of("ana_hikes"))
+    assert list(
+        FollowRequest.objects.values_list("follower__username", "followee__username")
+    ) == [("sam_fixes", "ana_hikes")]
+    assert not Follow.objects.filter(follower__username="sam_fixes", followee=ana)
+    assert Account.objects.filter(locked=True).count() == 1
+
+
+def mentions(text: str) -> set[str]:
+    return {t.value.lower() for t in tokenize(text) if t.kind == "mention"}
+
+
+def note_readers(note: dict) -> set[str]:
+    """Whose home timelines a note reaches: its author, the people it
+    mentions, and its author's followers; a reply reaches only those of them
+    who follow the author it answers, or are that author."""
+    author = note["author"]
+    followers = followers_of(author)
+    if "in_reply_to" in note:
+        answered = NOTES[note["in_reply_to"]]["author"]
+        if answered != author:
+            followers = {
+                f for f in followers if f == answered or answered in FOLLOWS[f]
+            }
+    return {author} | mentions(note["text"]) | followers
+
+
+def expected_homes() -> dict[str, list[tuple[str, str]]]:
+    """Every home timeline, newest first, as (author, text) pairs; a boost is
+    (booster, "boosted " + original's author and text).
+
+    Boosts are made now, after every backdated note, so they come first. A
+    boost reaches its booster and the booster's followers, except the
+    original's author and anyone who already has the original or a boost
+    of it, so it shows once.
+    """
+    notes = sorted(COMMUNITY["notes"], key=lambda n: -n["hours_ago"])
+    shown: dict[str, set[str]] = {u: set() for u in USERNAMES}
+    homes: dict[str, list[tuple[str, str]]] = {u: [] for u in USERNAMES}
+    for note in notes:
+        for reader in note_readers(note):
+            homes[reader].insert(0, (note["author"], note["text"]))
+            shown[reader].add(note["text"])
+    for booster, key in COMMUNITY["boosts"]:
+        original = NOTES[key]
+        readers = {booster} | {
+            f
+            for f in followers_of(booster)
+            if f != original["author"] and original["text"] not in shown[f]
+        }
+        entry = (booster, f"boosted @{original['author']}: {original['text']}")
+        for reader in readers:
+            homes[reader].insert(0, entry)
+            shown[reader].add(original["text"])
+    return homes
+
+
+EXPECTED_HOMES = expected_homes()
+
+
 def expected_home(username: str) -> list[tuple[str, str]]:
-    authors = FOLLOWS[username] | {username}
-    notes = [n for n in COMMUNITY["notes"] if n["author"] in authors]
-    return [
-        (n["author"], n["text"]) for n in sorted(notes, key=lambda n: n["hours_ago"])
-    ]
+    return EXPECTED_HOMES[username]
+
+
+def described(post: Post) -> tuple[str, str]:
+    original = post.reblog_of
+    if original is None:
+        return (post.author.username, post.text)
+    return (
+        post.author.username,
+        f"boosted @{original.author.username}: {original.text}",
+    )
 
 
 def whole_home_timeline(account: Account) -> list[Post]:
@@ -195,7 +351,7 @@ def test_follower_home_timeline_has_followees_notes_newest_first(db):
 
     expected = expected_home("lena_reads")
     assert len(expected) > 20
-    assert [(p.author.username, p.text) for p in first_page] == expected[:20]
+    assert [described(p) for p in first_page] == expected[:20]
     pairs = list(pairwise(first_page))
     assert all(newer.id > older.id for newer, older in pairs)
     assert all(newer.created_at > older.created_at for newer, older in pairs)
@@ -208,9 +364,7 @@ def test_every_home_timeline_is_complete_without_a_worker(db):
     for username in USERNAMES:
         account = Account.objects.get(username=username)
         posts = whole_home_timeline(account)
-        assert [(p.author.username, p.text) for p in posts] == expected_home(
-            username
-        ), username
+        assert [described(p) for p in posts] == expected_home(username), username
 
 
 def test_queued_fan_out_jobs_change_nothing_when_they_run(
@@ -224,8 +378,13 @@ def test_queued_fan_out_jobs_change_nothing_when_they_run(
         callback()
     run_queued_tasks()
 
-    assert DBTaskResult.objects.count() == len(COMMUNITY["notes"])
-    assert DBTaskResult.objects.successful().count() == len(COMMUNITY["notes"])
+    fan_outs = DBTaskResult.objects.filter(
+        task_path="hubbub.timelines.tasks.fan_out_post"
+    )
+    posts = len(COMMUNITY["notes"]) + len(COMMUNITY["boosts"])
+    assert fan_outs.count() == posts
+    assert fan_outs.successful().count() == posts
+    assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
     assert set(TimelineEntry.objects.values_list("reader_id", "post_id")) == entries
 
 
@@ -252,6 +411,8 @@ def test_refuses_when_any_account_exists(db):
         "accounts": 1,
         "follows": 0,
         "posts": 0,
+        "favourites": 0,
+        "follow requests": 0,
         "timeline entries": 0,
         "jobs": 0,
     }

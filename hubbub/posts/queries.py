@@ -344,13 +344,12 @@ def tag_posts(viewer: Account | None, name: str) -> QuerySet[Post]:
     asks: a tag timeline is public.
     """
     tagged = PostTag.objects.filter(tag__name=tag_name(name.removeprefix("#")))
-    return with_authors(
-        visible_posts(viewer).filter(
-            id__in=tagged.values("post_id"),
-            visibility=Visibility.PUBLIC,
-            reblog_of__isnull=True,
-        )
-    ).order_by("-id")
+    posts = visible_posts(viewer).filter(
+        id__in=tagged.values("post_id"),
+        visibility=Visibility.PUBLIC,
+        reblog_of__isnull=True,
+    )
+    return with_viewer_flags(with_authors(posts), viewer).order_by("-id")
 
 
 def posts_by_id(viewer: Account | None, post_ids: set[int]) -> dict[int, Post]:

@@ -27,12 +27,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hubbub.core.previews import parse_preview
 from hubbub.core.safe_http import (
     FetchError,
     FetchRefused,
     FetchResponse,
     fetch,
-    parse_preview,
     refusal_reason,
     system_resolver,
 )

@@ -16,6 +16,7 @@ from hubbub.notifications.models import Notification
 from hubbub.posts.actions import boost_post, favourite_post, publish_note
 from hubbub.posts.models import Favourite, Post, Visibility
 from tests.conftest import logged_in
+from tests.factories import AccountFactory
 from tests.web.test_pages import csrf_token, htmx_post, submit, text_of
 
 pytestmark = pytest.mark.django_db
@@ -412,3 +413,25 @@ def test_settings_pages_need_a_login(csrf_client, page):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/login")
+
+
+def test_notifications_page_queries_do_not_grow_with_the_page(
+    alice_client, alice, run_jobs
+):
+    note = publish_note(alice, text="popular")
+
+    def page_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert alice_client.get("/notifications").status_code == 200
+        return len(queries)
+
+    def favourites(n: int) -> None:
+        with run_jobs():
+            for fan in AccountFactory.create_batch(n):
+                favourite_post(fan, post=note)
+
+    favourites(1)
+    few = page_queries()
+    favourites(5)
+
+    assert page_queries() == few

@@ -1,6 +1,7 @@
 """Seed the demo community into an empty database."""
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 from importlib import resources
 from typing import Any
@@ -10,11 +11,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from hubbub.accounts.actions import follow_account, sign_up, update_profile
+from hubbub.accounts.actions import (
+    follow_account,
+    set_locked,
+    sign_up,
+    update_profile,
+)
 from hubbub.accounts.models import Account
 from hubbub.core.text import check_note_text
-from hubbub.posts.actions import _do_publish_note
-from hubbub.posts.models import Visibility
+from hubbub.posts.actions import _do_publish_note, boost_post, favourite_post
+from hubbub.posts.models import Post, Visibility
 from hubbub.timelines.tasks import fan_out_post
 
 # Every demo account signs in with this; the README says so.
@@ -30,8 +36,9 @@ def load_community() -> dict[str, Any]:
 
 class Command(BaseCommand):
     help = (
-        "Seed the demo community (12 accounts, their follows and a few days of "
-        f"notes) into an empty database. Every password is {DEMO_PASSWORD!r}."
+        "Seed the demo community (12 accounts, their follows, a few days of "
+        "notes and reply threads, favourites, boosts and a locked account) into "
+        f"an empty database. Every password is {DEMO_PASSWORD!r}."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -45,14 +52,35 @@ class Command(BaseCommand):
                 )
             accounts = self._create_accounts(community["accounts"])
             follows = self._create_follows(community["accounts"], accounts)
-            post_ids = self._publish_notes(community["notes"], accounts)
+            # Locked after the follows above, so its followers stay; only the
+            # requests that come later wait for an answer.
+            for entry in community["accounts"]:
+                if entry.get("locked"):
+                    set_locked(accounts[entry["username"]], locked=True)
+            requests = self._follow(community.get("follow_requests", []), accounts)
+            notes = self._publish_notes(community["notes"], accounts)
             # Fan-out jobs are only queued on commit and a worker may not be
             # running yet; running them here makes the demo complete at once.
-            for post_id in post_ids:
-                fan_out_post.call(post_id)
+            # Notes first: a boost skips readers who already have its original.
+            for post in notes.values():
+                fan_out_post.call(post.id)
+            favourites = community.get("favourites", [])
+            for username, key in favourites:
+                favourite_post(
+                    self._account(accounts, username), post=self._note(notes, key)
+                )
+            boosts = community.get("boosts", [])
+            for username, key in boosts:
+                boost = boost_post(
+                    self._account(accounts, username), post=self._note(notes, key)
+                )
+                fan_out_post.call(boost.id)
         self.stdout.write(
             f"Seeded the demo community: {len(accounts)} accounts, {follows} "
-            f"follows, {len(post_ids)} notes (password: {DEMO_PASSWORD})."
+            f"follows, {len(notes)} notes, {len(favourites)} favourites, "
+            f"{len(boosts)} boosts, {requests} follow "
+            f"request{'' if requests == 1 else 's'} "
+            f"(password: {DEMO_PASSWORD})."
         )
 
     def _create_accounts(self, entries: list[dict[str, Any]]) -> dict[str, Account]:
@@ -78,28 +106,39 @@ class Command(BaseCommand):
     def _create_follows(
         self, entries: list[dict[str, Any]], accounts: dict[str, Account]
     ) -> int:
-        count = 0
-        for entry in entries:
-            follower = accounts[entry["username"]]
-            for followee_name in entry["follows"]:
-                followee = self._account(accounts, followee_name)
-                try:
-                    follow_account(follower, followee=followee)
-                except ValidationError as e:
-                    raise CommandError(
-                        f"Demo follow @{follower.username} -> @{followee_name} "
-                        f"is invalid: {' '.join(e.messages)}"
-                    ) from e
-                count += 1
-        return count
+        pairs = [(e["username"], name) for e in entries for name in e["follows"]]
+        return self._follow(pairs, accounts)
+
+    def _follow(
+        self, pairs: Sequence[Sequence[str]], accounts: dict[str, Account]
+    ) -> int:
+        """Follow each (follower, followee); a locked followee gets a request."""
+        for follower_name, followee_name in pairs:
+            follower = self._account(accounts, follower_name)
+            followee = self._account(accounts, followee_name)
+            try:
+                follow_account(follower, followee=followee)
+            except ValidationError as e:
+                raise CommandError(
+                    f"Demo follow @{follower_name} -> @{followee_name} "
+                    f"is invalid: {' '.join(e.messages)}"
+                ) from e
+        return len(pairs)
 
     def _publish_notes(
         self, entries: list[dict[str, Any]], accounts: dict[str, Account]
-    ) -> list[int]:
+    ) -> dict[str, Post]:
+        """Publish the notes oldest first; return them by key (or position).
+
+        A note with ``in_reply_to`` answers the note with that key, which
+        must be older.
+        """
         now = timezone.now()
-        post_ids = []
+        notes: dict[str, Post] = {}
         # Oldest first, so each author's last_post_at ends on their newest note.
-        for entry in sorted(entries, key=lambda e: -float(e["hours_ago"])):
+        for index, entry in sorted(
+            enumerate(entries), key=lambda ie: -float(ie[1]["hours_ago"])
+        ):
             author = self._account(accounts, entry["author"])
             try:
                 text = check_note_text(entry["text"])
@@ -107,14 +146,29 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"Demo note {entry['text']!r} is invalid: {' '.join(e.messages)}"
                 ) from e
+            parent_key = entry.get("in_reply_to")
+            parent = None if parent_key is None else self._note(notes, parent_key)
             post = _do_publish_note(
                 author,
                 text=text,
                 visibility=Visibility.PUBLIC,
                 created_at=now - timedelta(hours=float(entry["hours_ago"])),
+                in_reply_to=parent,
             )
-            post_ids.append(post.id)
-        return post_ids
+            key = entry.get("key", f"#{index}")
+            if key in notes:
+                raise CommandError(f"Two demo notes have the key {key!r}.")
+            notes[key] = post
+        return notes
+
+    @staticmethod
+    def _note(notes: dict[str, Post], key: str) -> Post:
+        try:
+            return notes[key]
+        except KeyError:
+            raise CommandError(
+                f"The demo data names note {key!r}, which is not an older demo note."
+            ) from None
 
     @staticmethod
     def _account(accounts: dict[str, Account], username: str) -> Account:

@@ -1,0 +1,436 @@
+"""The visibility matrix: every web page that can show a post, for every
+visibility and every kind of viewer (S6, rows B-85..B-89).
+
+The pages come from Django's URL resolver, not from a list typed here: every
+pattern must be classified below (a page that shows one post by id, a
+listing, a page that never shows posts, or a POST-only action), and an
+unclassified pattern fails the suite, so a new URL cannot escape the matrix.
+
+Who may see what is written out as a table (``MAY_SEE``), independently of
+``visible_posts``: the tests state the rule, the code has to meet it.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from hubbub.accounts.actions import block_account, follow_account, unfollow_account
+from hubbub.accounts.models import Account
+from hubbub.posts.actions import publish_note
+from hubbub.posts.models import Favourite, Post
+from tests.conftest import make_account
+
+pytestmark = pytest.mark.django_db
+
+VISIBILITIES = ["public", "unlisted", "followers", "direct"]
+
+# The viewers, by their relation to the author ava.
+AUTHOR = "author"  # ava herself
+FOLLOWER = "follower"  # fay follows ava
+MENTIONED = "mentioned"  # mo is mentioned in every post, follows no one
+STRANGER = "stranger"  # sid: no relation at all
+FORMER = "former"  # flo followed ava while she posted, then unfollowed (B-89)
+BLOCKED = "blocked"  # bea followed and is mentioned, then ava blocked her
+ANONYMOUS = "anonymous"  # not signed in
+VIEWERS = [AUTHOR, FOLLOWER, MENTIONED, STRANGER, FORMER, BLOCKED, ANONYMOUS]
+USERNAMES = {
+    AUTHOR: "ava",
+    FOLLOWER: "fay",
+    MENTIONED: "mo",
+    STRANGER: "sid",
+    FORMER: "flo",
+    BLOCKED: "bea",
+}
+
+# The rule, stated here on its own: who may see a post of each visibility.
+# Nothing crosses a block, whatever the visibility or mention.
+EVERYONE = {AUTHOR, FOLLOWER, MENTIONED, STRANGER, FORMER, ANONYMOUS}
+MAY_SEE = {
+    "public": EVERYONE,
+    "unlisted": EVERYONE,
+    "followers": {AUTHOR, FOLLOWER, MENTIONED},
+    "direct": {AUTHOR, MENTIONED},
+}
+# Whose home timeline a post reaches: the author's own, followers' (except
+# direct posts) and the mentioned; a block or an unfollow takes it out again.
+IN_HOME = {
+    "public": {AUTHOR, FOLLOWER, MENTIONED},
+    "unlisted": {AUTHOR, FOLLOWER, MENTIONED},
+    "followers": {AUTHOR, FOLLOWER, MENTIONED},
+    "direct": {AUTHOR, MENTIONED},
+}
+# Who has a mention notification about a post: the mentioned who may see it.
+NOTIFIED = {vis: {MENTIONED} & MAY_SEE[vis] for vis in VISIBILITIES}
+
+TAG = "vmxtag"
+SEARCH = {"q": "matrix", "type": "notes"}
+
+
+@dataclass(frozen=True)
+class Note:
+    """One of ava's posts in the matrix."""
+
+    key: str
+    visibility: str
+    marker: str
+    # The post it answers (a key), if any.
+    parent: str | None
+    post: Post
+
+
+@dataclass
+class World:
+    accounts: dict[str, Account]
+    notes: dict[str, Note]
+
+    def client(self, viewer: str) -> Client:
+        client = Client()
+        if viewer != ANONYMOUS:
+            client.force_login(self.accounts[viewer])
+        return client
+
+    def thread_of(self, key: str) -> list[str]:
+        """The notes a note's page may show: itself, its ancestors and its
+        descendants. The caller keeps those the viewer may see; here no note
+        is wider than its parent, so no visible reply hangs under a hidden
+        one (which the page would leave out)."""
+        shown = [key]
+        parent = self.notes[key].parent
+        while parent is not None:
+            shown.append(parent)
+            parent = self.notes[parent].parent
+        below = [key]
+        while below:
+            current = below.pop()
+            children = [n.key for n in self.notes.values() if n.parent == current]
+            shown.extend(children)
+            below.extend(children)
+        return shown
+
+
+def may_see(viewer: str, note: Note) -> bool:
+    return viewer in MAY_SEE[note.visibility]
+
+
+@pytest.fixture
+def world(run_jobs) -> World:
+    """ava's posts of every visibility, with a reply to each, and around them
+    a follower, a mentioned account, a stranger, a former follower and a
+    blocked account (who was a mentioned follower until the block)."""
+    accounts = {role: make_account(name) for role, name in USERNAMES.items()}
+    ava = accounts[AUTHOR]
+    for role in (FOLLOWER, FORMER, BLOCKED):
+        follow_account(accounts[role], followee=ava)
+    notes: dict[str, Note] = {}
+
+    def publish(key: str, visibility: str, parent: str | None) -> None:
+        marker = f"vmx{key.replace('-', '')}"
+        post = publish_note(
+            ava,
+            text=f"{marker} in the matrix #{TAG} @mo @bea",
+            visibility=visibility,
+            in_reply_to=notes[parent].post if parent else None,
+        )
+        notes[key] = Note(key, visibility, marker, parent, post)
+        assert set(post.mentions.values_list("account__username", flat=True)) == {
+            "mo",
+            "bea",
+        }
+
+    with run_jobs():
+        for vis in VISIBILITIES:
+            publish(f"root-{vis}", vis, None)
+            # A reply of the same visibility, so thread pages matter.
+            publish(f"reply-{vis}", vis, f"root-{vis}")
+        for vis in VISIBILITIES[1:]:
+            # Narrower replies under the public note: its page must show
+            # each only to those who may see it.
+            publish(f"aside-{vis}", vis, "root-public")
+    with run_jobs():
+        # After the fan-out and the notifications: both must be undone.
+        unfollow_account(accounts[FORMER], followee=ava)
+        block_account(ava, target=accounts[BLOCKED])
+    return World(accounts, notes)
+
+
+# --- the pages -----------------------------------------------------------------
+
+# A check gets the world, a viewer and the URL's filled-in parameters, and
+# returns the problems it found.
+Check = Callable[[World, str], list[str]]
+
+
+def _shows(content: str, marker: str) -> bool:
+    return re.search(rf"\b{marker}\b", content) is not None
+
+
+def _leaks(viewer: str, url: str, content: str, world: World) -> list[str]:
+    """Every note that shows on a page that should show none."""
+    return [
+        f"{viewer} {url}: {note.key} LEAKED"
+        for note in world.notes.values()
+        if _shows(content, note.marker)
+    ]
+
+
+def _post_page(name: str, thread: bool) -> Check:
+    """A page about one post, by id: 200 with the post for those who may
+    see it; 404 without it (never 403) for everyone else."""
+
+    def check(world: World, viewer: str) -> list[str]:
+        problems = []
+        client = world.client(viewer)
+        for note in world.notes.values():
+            url = reverse(f"web:{name}", args=["ava", note.post.id])
+            response = client.get(url)
+            content = response.content.decode()
+            if may_see(viewer, note):
+                if response.status_code != 200:
+                    problems.append(f"{viewer} {url} ({note.key}): status {response}")
+                    continue
+                shown = world.thread_of(note.key) if thread else [note.key]
+                for other in world.notes.values():
+                    expected = other.key in shown and may_see(viewer, other)
+                    if _shows(content, other.marker) != expected:
+                        problems.append(
+                            f"{viewer} {url} ({note.key}): {other.key} "
+                            f"{'missing' if expected else 'LEAKED'}"
+                        )
+            else:
+                if response.status_code != 404:
+                    problems.append(
+                        f"{viewer} {url} ({note.key}): {response.status_code},"
+                        " expected 404"
+                    )
+                problems += _leaks(viewer, url, content, world)
+        return problems
+
+    return check
+
+
+def _listing(
+    url_for: Callable[[Note], str],
+    expect: Callable[[str, Note], bool],
+    *,
+    anonymous_status: int = 200,
+) -> Check:
+    """A page listing posts: each note's marker appears exactly when
+    ``expect(viewer, note)`` says so."""
+
+    def check(world: World, viewer: str) -> list[str]:
+        problems = []
+        client = world.client(viewer)
+        pages: dict[str, str] = {}
+        for note in world.notes.values():
+            url = url_for(note)
+            if url not in pages:
+                response = client.get(url)
+                wanted = anonymous_status if viewer == ANONYMOUS else 200
+                if response.status_code != wanted:
+                    problems.append(f"{viewer} {url}: status {response.status_code}")
+                pages[url] = response.content.decode()
+            expected = expect(viewer, note)
+            if _shows(pages[url], note.marker) != expected:
+                problems.append(
+                    f"{viewer} {url}: {note.key} {'missing' if expected else 'LEAKED'}"
+                )
+        return problems
+
+    return check
+
+
+def _home(viewer: str, note: Note) -> bool:
+    return viewer in IN_HOME[note.visibility] and may_see(viewer, note)
+
+
+def _public_only(viewer: str, note: Note) -> bool:
+    # Unlisted, followers-only and direct posts stay off public and tag pages.
+    return note.visibility == "public" and may_see(viewer, note)
+
+
+def _notified(viewer: str, note: Note) -> bool:
+    return viewer in NOTIFIED[note.visibility]
+
+
+# Pages that show one post, by id.
+POST_PAGES: dict[str, Check] = {
+    "note": _post_page("note", thread=True),
+    "favourited_by": _post_page("favourited_by", thread=False),
+    "boosted_by": _post_page("boosted_by", thread=False),
+}
+
+# Pages that list posts, with the rule for which appear.
+LISTINGS: dict[str, Check] = {
+    # Anonymous visitors are sent to the public timeline.
+    "home": _listing(lambda n: reverse("web:home"), _home, anonymous_status=302),
+    "public": _listing(lambda n: reverse("web:public"), _public_only),
+    "tag": _listing(lambda n: reverse("web:tag", args=[TAG]), _public_only),
+    # A profile shows whatever the viewer may see.
+    "profile": _listing(lambda n: reverse("web:profile", args=["ava"]), may_see),
+    # Search finds whatever the viewer could open. It searches a word every
+    # note has, since the page shows the query back.
+    "search": _listing(
+        lambda n: f"{reverse('web:search')}?{urlencode(SEARCH)}", may_see
+    ),
+    "notifications": _listing(
+        lambda n: reverse("web:notifications"), _notified, anonymous_status=302
+    ),
+}
+
+# GET pages that never show a post: checked that none leaks onto them.
+NO_POSTS = {
+    "signup",
+    "login",
+    "edit_profile",
+    "followers",
+    "following",
+    "unread_count",
+    "follow_requests",
+    "blocks",
+    "mutes",
+}
+
+# POST-only actions: a GET is refused (405), so they show nothing. Those on
+# a post by id are also checked in ``test_actions_on_an_unseen_post_404``.
+ACTIONS = {
+    "logout",
+    "post_note",
+    "compose_count",
+    "follow",
+    "unfollow",
+    "delete_note",
+    "reaction",
+    "mark_read",
+    "approve_follow",
+    "reject_follow",
+    "block",
+    "unblock",
+    "mute",
+    "unmute",
+}
+
+# How each URL parameter is filled in.
+PARAMETERS = {"username": "ava", "name": TAG, "verb": "favourite"}
+
+# Namespaces outside ``web``, and why they show no post to these viewers.
+OTHER_NAMESPACES = {"admin": "staff only; none of the viewers is staff"}
+
+
+def _web_patterns() -> list[URLPattern]:
+    """Every pattern of the ``web`` namespace, from the resolver; fails on
+    anything at the top level that is neither ``web`` nor known."""
+    found: list[URLPattern] = []
+    for entry in get_resolver().url_patterns:
+        if isinstance(entry, URLResolver) and entry.namespace == "web":
+            for pattern in entry.url_patterns:
+                assert isinstance(pattern, URLPattern), (
+                    f"web includes {pattern}: classify its patterns"
+                )
+                found.append(pattern)
+        elif isinstance(entry, URLResolver) and entry.namespace in OTHER_NAMESPACES:
+            continue
+        else:
+            pytest.fail(f"URL {entry} is outside the visibility matrix: classify it")
+    return found
+
+
+def _url(pattern: URLPattern, post: Post) -> str:
+    kwargs = {}
+    for parameter in pattern.pattern.converters:
+        if parameter == "post_id":
+            kwargs[parameter] = post.id
+        else:
+            assert parameter in PARAMETERS, (
+                f"web:{pattern.name} takes <{parameter}>: say how to fill it in"
+            )
+            kwargs[parameter] = PARAMETERS[parameter]
+    return reverse(f"web:{pattern.name}", kwargs=kwargs)
+
+
+def test_every_web_url_is_in_the_matrix():
+    classes = [set(POST_PAGES), set(LISTINGS), NO_POSTS, ACTIONS]
+    names = [pattern.name for pattern in _web_patterns()]
+    for name in names:
+        homes = sum(name in c for c in classes)
+        assert homes == 1, f"web:{name} is in {homes} classes of the matrix, not 1"
+    stale = set().union(*classes) - set(names)
+    assert not stale, f"the matrix classifies patterns that are gone: {stale}"
+    # Every page that takes a post id is a post page or an action.
+    for pattern in _web_patterns():
+        if "post_id" in pattern.pattern.converters:
+            assert pattern.name in POST_PAGES or pattern.name in ACTIONS
+
+
+def test_post_pages_and_listings_show_each_post_exactly_to_whom_it_may(world):
+    problems = []
+    checked = 0
+    for pattern in _web_patterns():
+        check = POST_PAGES.get(pattern.name) or LISTINGS.get(pattern.name)
+        if check is None:
+            continue
+        for viewer in VIEWERS:
+            problems += check(world, viewer)
+            checked += 1
+    assert checked == len(VIEWERS) * (len(POST_PAGES) + len(LISTINGS))
+    assert not problems, "\n".join(problems)
+
+
+def test_pages_without_posts_show_none_and_actions_refuse_get(world):
+    any_note = world.notes["root-direct"].post
+    problems = []
+    for pattern in _web_patterns():
+        if pattern.name not in NO_POSTS | ACTIONS:
+            continue
+        url = _url(pattern, any_note)
+        for viewer in VIEWERS:
+            response = world.client(viewer).get(url)
+            allowed = {405} if pattern.name in ACTIONS else {200, 302}
+            if response.status_code not in allowed:
+                problems.append(f"{viewer} GET {url}: {response.status_code}")
+            content = response.content.decode()
+            problems += _leaks(viewer, url, content, world)
+    assert not problems, "\n".join(problems)
+
+
+def test_actions_on_an_unseen_post_404(world):
+    """Favouriting, boosting or deleting a post one may not see is a 404,
+    and changes nothing (B-76, B-88)."""
+    problems = []
+    for viewer in (STRANGER, FORMER, BLOCKED):
+        client = world.client(viewer)
+        for note in world.notes.values():
+            if may_see(viewer, note):
+                continue
+            for url in [
+                reverse("web:reaction", args=[note.post.id, verb])
+                for verb in ("favourite", "boost")
+            ] + [reverse("web:delete_note", args=[note.post.id])]:
+                status = client.post(url).status_code
+                if status != 404:
+                    problems.append(f"{viewer} POST {url} ({note.key}): {status}")
+    assert not problems, "\n".join(problems)
+    assert not Favourite.objects.exists()
+    assert not Post.objects.filter(reblog_of__isnull=False).exists()
+    assert not Post.objects.filter(deleted_at__isnull=False).exists()
+
+
+def test_anonymous_sees_only_public_and_unlisted_and_blocked_gets_404(world):
+    anonymous = world.client(ANONYMOUS)
+    for note in world.notes.values():
+        response = anonymous.get(reverse("web:note", args=["ava", note.post.id]))
+        visible = note.visibility in ("public", "unlisted")
+        assert response.status_code == (200 if visible else 404), note.key
+    profile = anonymous.get(reverse("web:profile", args=["ava"])).content.decode()
+    shown = {n.visibility for n in world.notes.values() if _shows(profile, n.marker)}
+    assert shown == {"public", "unlisted"}
+
+    blocked = world.client(BLOCKED)
+    for name in POST_PAGES:
+        for note in world.notes.values():
+            response = blocked.get(reverse(f"web:{name}", args=["ava", note.post.id]))
+            assert response.status_code == 404, (name, note.key)
