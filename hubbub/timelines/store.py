@@ -52,6 +52,9 @@ class TimelineStore(Protocol):
     def entry_ids(self, reader_id: int, bounds: PageBounds) -> RawSQL | list[int]:
         """Return the ids of one page of a reader's stored timeline."""
 
+    def readers_of(self, post_id: int, reader_ids: set[int]) -> set[int]:
+        """Return which of ``reader_ids`` have ``post_id`` in their timeline."""
+
 
 def _cursor_sql(column: str, bounds: PageBounds) -> tuple[str, list[int]]:
     clauses, params = [], []
@@ -104,6 +107,16 @@ class SQLTimelineStore:
             reader_id=reader_id,
             post_id__in=Post.objects.filter(author_id=author_id).values("id"),
         ).delete()
+
+    def readers_of(self, post_id: int, reader_ids: set[int]) -> set[int]:
+        """Return which of ``reader_ids`` have ``post_id`` (one query)."""
+        if not reader_ids:
+            return set()
+        return set(
+            TimelineEntry.objects.filter(
+                post_id=post_id, reader_id__in=reader_ids
+            ).values_list("reader_id", flat=True)
+        )
 
     def entry_ids(self, reader_id: int, bounds: PageBounds) -> RawSQL:
         order = "ASC" if bounds.ascending else "DESC"
