@@ -138,6 +138,15 @@ class Renderer:
         return self.rendered[key]
 
 
+def warm_up() -> None:
+    """Do the first render's one-time work (URL resolver, static storage,
+    query compilation) at startup: done on the first event instead, it
+    made that event about a second late."""
+    newest = Post.objects.order_by("-id").values_list("id", flat=True).first()
+    Renderer(newest or 0)(None)
+    Serializer(settings.HUBBUB_SITE_URL, None).profile_url(Account(username="x"))
+
+
 def _home_readers(post: Post, listeners: list[Listener]) -> set[int]:
     """Return which listening users have ``post`` in their home timeline."""
     wanted = {
@@ -275,6 +284,7 @@ class Hub:
         """Subscribe to the bus (once) and start feeding listeners."""
         if self._task is None:
             self._subscription = await sync_to_async(events.get_bus().subscribe)()
+            await sync_to_async(warm_up)()
             self._task = asyncio.create_task(self._run(self._subscription))
 
     async def stop(self) -> None:
