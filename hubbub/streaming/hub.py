@@ -18,6 +18,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Q
+from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
 from hubbub.accounts.models import Account, Follow
@@ -142,9 +143,12 @@ def warm_up() -> None:
     """Do the first render's one-time work (URL resolver, static storage,
     query compilation) at startup: done on the first event instead, it
     made that event about a second late."""
-    newest = Post.objects.order_by("-id").values_list("id", flat=True).first()
-    Renderer(newest or 0)(None)
-    Serializer(settings.HUBBUB_SITE_URL, None).profile_url(Account(username="x"))
+    Renderer(0)(None)  # compiles the visibility query
+    now = timezone.now()
+    someone = Account(id=0, username="warm", date_joined=now)
+    sample = Post(id=0, author=someone, created_at=now, html="", text="")
+    for viewer in (None, someone):
+        Serializer(settings.HUBBUB_SITE_URL, viewer).status(sample)
 
 
 def _home_readers(post: Post, listeners: list[Listener]) -> set[int]:

@@ -130,3 +130,27 @@ def test_sse_wire_format(server):
         conn.request("GET", path)
         assert conn.getresponse().status == status_code
         conn.close()
+
+
+def test_mastodon_py_websocket_subscriptions(server):
+    ann, ben = _client(server, "ann"), _client(server, "ben")
+    ben.account_follow(ann.me().id)
+    home, tagged = Collector(), Collector()
+    handle = ben.stream_open_websocket(home)
+    try:
+        assert wait_for(handle.is_receiving, timeout=15)
+        handle.subscribe("user")
+        handle.subscribe("hashtag", listener=tagged, tag="Cats")
+        time.sleep(0.5)  # the subscribe frames are asynchronous
+        first = ann.status_post("look #cats")
+        assert wait_for(lambda: home.updates and tagged.updates, timeout=5)
+        assert home.updates[0][1].id == tagged.updates[0][1].id == first.id
+
+        handle.unsubscribe("hashtag", tag="Cats")
+        time.sleep(0.5)
+        second = ann.status_post("more #cats")
+        assert wait_for(lambda: len(home.updates) == 2, timeout=5)
+        assert home.updates[1][1].id == second.id
+        assert len(tagged.updates) == 1
+    finally:
+        handle.close()
