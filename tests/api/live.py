@@ -44,3 +44,15 @@ def people(*names: str, password: str) -> None:
         account = sign_up(username=name, password=password)
         account.email = f"{name}@example.com"
         account.save(update_fields=["email"])
+
+
+def mastodon_client(base: str, username: str, password: str):
+    """Register an app with Mastodon.py and log ``username`` in with it."""
+    from mastodon import Mastodon
+
+    client_id, client_secret = Mastodon.create_app(
+        "hubbub tests", api_base_url=base, scopes=["read", "write", "follow", "push"]
+    )
+    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
+    api.log_in(username, password, allow_http=True)
+    return api
