@@ -127,18 +127,19 @@ async def serve_sse(scope: Scope, receive: Receive, send: Send, path: str) -> No
         return
     await hub.start()
     listener = Listener(found, frozenset({stream}))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [
-                (b"content-type", b"text/event-stream"),
-                (b"cache-control", b"no-store"),
-                # A buffering proxy would hold events back.
-                (b"x-accel-buffering", b"no"),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"text/event-stream"),
+        (b"cache-control", b"no-store"),
+        # A buffering proxy would hold events back.
+        (b"x-accel-buffering", b"no"),
+    ]
+    if _headers(scope).get("origin") == settings.HUBBUB_SITE_URL:
+        # The web pages' EventSource; no credentials: they only read
+        # anonymous streams so far.
+        headers.append(
+            (b"access-control-allow-origin", settings.HUBBUB_SITE_URL.encode())
+        )
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     # A first comment flushes the headers at once, as Mastodon does.
     await send({"type": "http.response.body", "body": b":)\n", "more_body": True})
     hub.add(listener)
