@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,6 +24,7 @@ from hubbub.streaming.hub import (
     Message,
     StreamError,
     hub,
+    session_credentials,
     stream_for,
 )
 
@@ -76,6 +78,17 @@ def sent_token(scope: Scope) -> tuple[str | None, bool]:
     return None, False
 
 
+def _session_key(scope: Scope) -> str | None:
+    """Return the Django session cookie's value, if the request sent one."""
+    cookies: SimpleCookie = SimpleCookie()
+    try:
+        cookies.load(_headers(scope).get("cookie", ""))
+    except CookieError:
+        return None
+    morsel = cookies.get(settings.SESSION_COOKIE_NAME)
+    return morsel.value if morsel else None
+
+
 async def credentials_for(token: str | None) -> Credentials | None:
     """Check ``token`` as the REST API does; raise InvalidTokenError if invalid."""
     if token is None:
@@ -116,8 +129,15 @@ def sse_block(message: Message) -> bytes:
 async def serve_sse(scope: Scope, receive: Receive, send: Send, path: str) -> None:
     """Stream one channel as server-sent events until either side stops."""
     query = _query(scope)
+    token = sent_token(scope)[0]
+    from_site = _headers(scope).get("origin") == settings.HUBBUB_SITE_URL
+    session_key = _session_key(scope) if token is None and from_site else None
     try:
-        found = await credentials_for(sent_token(scope)[0])
+        if session_key:
+            found = await sync_to_async(session_credentials)(session_key)
+            session_key = session_key if found else None
+        else:
+            found = await credentials_for(token)
         stream = stream_for(SSE_STREAMS[path], query.get("tag"), found)
     except InvalidTokenError:
         await _error(send, 401, "Invalid access token")
@@ -126,19 +146,21 @@ async def serve_sse(scope: Scope, receive: Receive, send: Send, path: str) -> No
         await _error(send, e.status, e.message)
         return
     await hub.start()
-    listener = Listener(found, frozenset({stream}))
+    listener = Listener(found, frozenset({stream}), session_key=session_key)
     headers = [
         (b"content-type", b"text/event-stream"),
         (b"cache-control", b"no-store"),
         # A buffering proxy would hold events back.
         (b"x-accel-buffering", b"no"),
     ]
-    if _headers(scope).get("origin") == settings.HUBBUB_SITE_URL:
-        # The web pages' EventSource; no credentials: they only read
-        # anonymous streams so far.
-        headers.append(
-            (b"access-control-allow-origin", settings.HUBBUB_SITE_URL.encode())
-        )
+    if from_site:
+        # The web pages' EventSource, with the session cookie: only the
+        # site's own origin may read a stream that way.
+        headers += [
+            (b"access-control-allow-origin", settings.HUBBUB_SITE_URL.encode()),
+            (b"access-control-allow-credentials", b"true"),
+            (b"vary", b"Origin"),
+        ]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     # A first comment flushes the headers at once, as Mastodon does.
     await send({"type": "http.response.body", "body": b":)\n", "more_body": True})

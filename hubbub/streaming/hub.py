@@ -11,13 +11,16 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 
 import orjson
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth import get_user
 from django.db import close_old_connections
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
@@ -104,6 +107,8 @@ class Listener:
 
     credentials: Credentials | None
     streams: frozenset[Stream] = frozenset()
+    # Set for the web pages' streams, signed in by the session cookie.
+    session_key: str | None = None
     queue: asyncio.Queue[Message | None] = field(default_factory=asyncio.Queue)
 
     @property
@@ -255,24 +260,46 @@ def route(
     return out
 
 
+def session_credentials(session_key: str) -> Credentials | None:
+    """Return the account a web session is signed in as, if it still is.
+
+    ``get_user`` checks the session's password hash too, so a logout or a
+    password change ends the session's streams as it ends its pages.
+    """
+    request = HttpRequest()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = get_user(request)
+    if not isinstance(user, Account) or not user.is_active:
+        return None
+    # A session sees what its pages show: everything a "read" token would.
+    return Credentials(
+        token_id=0, application=None, account=user, scopes=frozenset({"read"})
+    )
+
+
 def revoked(listeners: list[Listener]) -> list[Listener]:
     """Return the listeners whose token was revoked or account deactivated.
 
-    One query for all of them, however many are open.
+    One query for every token stream, however many are open; the web
+    pages' session streams are checked one by one.
     """
-    token_ids = {who.credentials.token_id for who in listeners if who.credentials}
-    if not token_ids:
-        return []
+    tokens = [who for who in listeners if who.credentials and not who.session_key]
     alive = set(
         get_access_token_model()
-        .objects.filter(id__in=token_ids)
+        .objects.filter(id__in={who.credentials.token_id for who in tokens})  # type: ignore[union-attr]
         .filter(Q(user__isnull=True) | Q(user__is_active=True))
         .values_list("id", flat=True)
+        if tokens
+        else ()
     )
     return [
         who
-        for who in listeners
+        for who in tokens
         if who.credentials and who.credentials.token_id not in alive
+    ] + [
+        who
+        for who in listeners
+        if who.session_key and session_credentials(who.session_key) is None
     ]
 
 

@@ -122,6 +122,7 @@ def _home_page(
             "form": form,
             "draft_used": _draft_length(form),
             "timeline_url": reverse("web:home"),
+            "stream": "user",
         },
         status=status,
     )

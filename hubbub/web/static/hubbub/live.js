@@ -1,6 +1,6 @@
-// Live timelines: a timeline with data-stream (the public timeline's newest
-// page) listens to the streaming server and shows new notes at the top and
-// drops deleted ones. Without JavaScript the page stays as served.
+// Live timelines: a timeline with data-stream (the newest page of the home
+// and public timelines) listens to the streaming server, shows new notes at
+// the top and drops deleted ones. Without JavaScript the page stays as served.
 (function () {
   "use strict";
   var timeline = document.querySelector("#timeline[data-stream]");
@@ -46,7 +46,8 @@
     return post;
   }
 
-  var source = new EventSource(timeline.dataset.stream);
+  // The session cookie signs the home stream in.
+  var source = new EventSource(timeline.dataset.stream, { withCredentials: true });
   source.addEventListener("update", function (event) {
     var status = JSON.parse(event.data);
     if (document.getElementById("post-" + status.id)) return;
