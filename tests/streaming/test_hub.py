@@ -98,3 +98,16 @@ def test_revoked_tokens_and_deactivated_accounts(alice, bob):
     bob.is_active = False
     bob.save(update_fields=["is_active"])
     assert hubs.revoked([alices, bobs]) == [alices, bobs]
+
+
+def test_web_session_streams_end_with_the_session(alice, client):
+    client.force_login(alice)
+    key = client.session.session_key
+    found = hubs.session_credentials(key)
+    assert found.account == alice
+    assert stream_for("user", None, found) == ("user",)
+    web = Listener(found, frozenset({("user",)}), session_key=key)
+    assert hubs.revoked([web]) == []
+    client.logout()
+    assert hubs.session_credentials(key) is None
+    assert hubs.revoked([web]) == [web]
