@@ -19,6 +19,7 @@ so a slow bus cannot stall the token checks that share that thread.
 """
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -70,25 +71,39 @@ class Bus(Protocol):
 
 
 class DatabaseSubscription:
-    """Reads ``core.Event`` rows above the last id seen."""
+    """Reads ``core.Event`` rows above the last id seen.
+
+    On PostgreSQL two writers can commit their ids out of order, so a row
+    just below the last id seen may appear a moment later. Each fetch also
+    rereads the last ``LOOKBACK`` ids and skips the ones already delivered.
+    """
+
+    LOOKBACK = 50
 
     def __init__(self) -> None:
         from hubbub.core.models import Event as Row
 
         last = Row.objects.order_by("-id").values_list("id", flat=True).first()
         self.last_id = last or 0
+        # Every id at or below this was there when we subscribed.
+        self.start_id = self.last_id
+        self.seen: deque[int] = deque(maxlen=self.LOOKBACK * 4)
 
     def fetch(self) -> list[Event]:
         from hubbub.core.models import Event as Row
 
+        floor = max(self.start_id, self.last_id - self.LOOKBACK)
         rows = list(
-            Row.objects.filter(id__gt=self.last_id)
+            Row.objects.filter(id__gt=floor)
             .order_by("id")
-            .values_list("id", "name", "payload")[:BATCH_SIZE]
+            .values_list("id", "name", "payload")[: BATCH_SIZE + self.LOOKBACK]
         )
-        if rows:
-            self.last_id = rows[-1][0]
-        return [Event(name, payload) for _, name, payload in rows]
+        seen = set(self.seen)
+        fresh = [row for row in rows if row[0] not in seen][:BATCH_SIZE]
+        for row in fresh:
+            self.seen.append(row[0])
+            self.last_id = max(self.last_id, row[0])
+        return [Event(name, payload) for _, name, payload in fresh]
 
     def close(self) -> None:
         pass

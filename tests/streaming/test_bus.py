@@ -91,3 +91,21 @@ def test_redis_bus_round_trip():
         assert bus.prune() == 0
     finally:
         subscription.close()
+
+
+def test_database_subscription_catches_a_late_lower_id(db, settings):
+    """A row committed after a higher id (PostgreSQL) is still delivered once."""
+    settings.REDIS_URL = ""
+    bus = events.DatabaseBus()
+    subscription = bus.subscribe()
+    bus.send(events.Event(events.POST_CREATED, {"post_id": 1}))
+    bus.send(events.Event(events.POST_CREATED, {"post_id": 2}))
+    first, second = Row.objects.order_by("id")
+    second.delete()  # as if the lower id had not committed yet
+    late_id = first.id
+    first.delete()
+    Row.objects.create(id=late_id + 1, name=events.POST_CREATED, payload={"post_id": 2})
+    assert [e.payload for e in subscription.fetch()] == [{"post_id": 2}]
+    Row.objects.create(id=late_id, name=events.POST_CREATED, payload={"post_id": 1})
+    assert [e.payload for e in subscription.fetch()] == [{"post_id": 1}]
+    assert subscription.fetch() == []
