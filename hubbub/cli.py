@@ -1,7 +1,8 @@
 """The ``hubbub`` command: hubbub's own verbs, with Django's behind them.
 
-hubbub serve        migrate, then run the web server and a worker
+hubbub serve        migrate, then run the web server, a worker and streaming
 hubbub web          run only the WSGI web server
+hubbub streaming    run only the streaming server (ASGI)
 hubbub worker       run only a task worker (with the fan-out sweeper)
 hubbub demo         seed the demo community into an empty database
 hubbub createuser   create an account

@@ -80,6 +80,19 @@ HUBBUB_OAUTH_PASSWORD_GRANT = _env_bool("OAUTH_PASSWORD_GRANT", False)
 # (Mastodon's defaults: 300 every 5 minutes).
 HUBBUB_API_RATE_LIMIT = _env_int("API_RATE_LIMIT", 300)
 HUBBUB_API_RATE_PERIOD = _env_int("API_RATE_PERIOD", 300)
+# Seconds the database event bus keeps an event for late subscribers.
+HUBBUB_EVENT_RETENTION = _env_int("EVENT_RETENTION", 300)
+# The address web pages and API entities link to (the streaming server
+# renders statuses away from any web request). `hubbub serve` sets it.
+HUBBUB_SITE_URL = _env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where clients stream from (instance API). Empty: the web host's name on
+# the port `hubbub serve` gives the streaming server, or the web port.
+HUBBUB_STREAMING_URL = _env("STREAMING_URL").rstrip("/")
+# Seconds between re-checks of each stream's token (S7: revoked tokens and
+# suspended accounts lose their streams within 5 s).
+HUBBUB_STREAMING_RECHECK = float(_env("STREAMING_RECHECK", "2"))
+# Seconds between heartbeats on an idle stream (Mastodon.py wants <= 15).
+HUBBUB_STREAMING_HEARTBEAT = float(_env("STREAMING_HEARTBEAT", "10"))
 # Test-only fault injection: "fanout.batch_delay:SECONDS" slows each batch.
 HUBBUB_FAULT = _env("FAULT")
 

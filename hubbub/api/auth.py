@@ -51,8 +51,14 @@ def token_checksum(token: str) -> str:
 
 def _load(request: HttpRequest) -> Credentials | None:
     token = bearer_token(request)
-    if token is None:
-        return None
+    return None if token is None else load_token(token)
+
+
+def load_token(token: str) -> Credentials | None:
+    """Return the credentials of ``token``, or None if it is not valid now.
+
+    The streaming server checks its connections' tokens with this too.
+    """
     row = (
         get_access_token_model()
         .objects.select_related("user", "application")

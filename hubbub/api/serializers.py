@@ -84,10 +84,16 @@ def load_page_data(viewer: Account | None, posts: list[Post]) -> PageData:
 
 
 class Serializer:
-    """Renders entities for one request."""
+    """Renders entities for one request (or one stream's user)."""
 
-    def __init__(self, request: HttpRequest, viewer: Account | None) -> None:
-        self.base = f"{request.scheme}://{request.get_host()}"
+    def __init__(self, request: HttpRequest | str, viewer: Account | None) -> None:
+        # The streaming server renders away from any web request, so it
+        # passes the site's address instead.
+        self.base = (
+            request
+            if isinstance(request, str)
+            else f"{request.scheme}://{request.get_host()}"
+        )
         self.viewer = viewer
         self._accounts: dict[int, dict[str, Any]] = {}
         self._avatar = self.base + static(DEFAULT_AVATAR)

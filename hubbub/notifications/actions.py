@@ -1,6 +1,7 @@
 """Writes about notifications."""
 
 from hubbub.accounts.models import Account, Block, Mute
+from hubbub.core.events import publish_notification
 from hubbub.notifications.models import Notification, NotificationType
 
 
@@ -25,11 +26,13 @@ def notify(
     ):
         return None
     key = f"{kind}:{actor_id}:{post_id or ''}"
-    notification, _ = Notification.objects.get_or_create(
+    notification, created = Notification.objects.get_or_create(
         recipient_id=recipient_id,
         key=key,
         defaults={"actor_id": actor_id, "type": kind, "post_id": post_id},
     )
+    if created:
+        publish_notification(notification.id, recipient_id)
     return notification
 
 

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from hubbub.accounts.models import Account
+from hubbub.core.events import publish_post_deleted
 from hubbub.core.ids import id_at, new_id
 from hubbub.core.text import check_note_text
 from hubbub.notifications import tasks as notification_tasks
@@ -18,7 +19,6 @@ from hubbub.notifications.models import Notification, NotificationType
 from hubbub.posts.models import Favourite, Kind, Mention, Post, PostTag, Tag, Visibility
 from hubbub.posts.queries import get_post, visible_posts
 from hubbub.posts.rendering import ParsedText, parse_text, render_text
-from hubbub.timelines.models import TimelineEntry
 from hubbub.timelines.store import get_store
 
 NOT_AVAILABLE = "That note is not available."
@@ -331,7 +331,11 @@ def _tombstone(post_ids: list[int]) -> int:
     if deleted:
         # The entries would hide behind visibility anyway, but they would
         # still take up room in a reader's page of stored entries.
-        TimelineEntry.objects.filter(post_id__in=post_ids).delete()
+        get_store().remove_posts(post_ids)
+        for post_id, author_id in Post.objects.filter(id__in=post_ids).values_list(
+            "id", "author_id"
+        ):
+            publish_post_deleted(post_id, author_id)
     return deleted
 
 

@@ -62,8 +62,14 @@ class TimelineStore(Protocol):
     def remove_author(self, reader_id: int, author_id: int) -> None:
         """Remove every post by ``author_id`` from one reader's timeline."""
 
+    def remove_posts(self, post_ids: list[int]) -> None:
+        """Remove ``post_ids`` from every reader's timeline."""
+
     def entry_ids(self, reader_id: int, bounds: PageBounds) -> RawSQL | list[int]:
         """Return the ids of one page of a reader's stored timeline."""
+
+    def readers_of(self, post_id: int, reader_ids: set[int]) -> set[int]:
+        """Return which of ``reader_ids`` have ``post_id`` in their timeline."""
 
 
 def _cursor_sql(column: str, bounds: PageBounds) -> tuple[str, list[int]]:
@@ -191,11 +197,24 @@ class SQLTimelineStore:
                 values.append(original.author_id)
         return "".join(parts), values
 
+    def remove_posts(self, post_ids: list[int]) -> None:
+        TimelineEntry.objects.filter(post_id__in=post_ids).delete()
+
     def remove_author(self, reader_id: int, author_id: int) -> None:
         TimelineEntry.objects.filter(
             reader_id=reader_id,
             post_id__in=Post.objects.filter(author_id=author_id).values("id"),
         ).delete()
+
+    def readers_of(self, post_id: int, reader_ids: set[int]) -> set[int]:
+        """Return which of ``reader_ids`` have ``post_id`` (one query)."""
+        if not reader_ids:
+            return set()
+        return set(
+            TimelineEntry.objects.filter(
+                post_id=post_id, reader_id__in=reader_ids
+            ).values_list("reader_id", flat=True)
+        )
 
     def entry_ids(self, reader_id: int, bounds: PageBounds) -> RawSQL:
         order = "ASC" if bounds.ascending else "DESC"

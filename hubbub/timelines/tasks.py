@@ -9,6 +9,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from hubbub.core import events
 from hubbub.posts.models import Post, Visibility
 from hubbub.timelines.store import get_store
 
@@ -61,6 +62,9 @@ def fan_out_post(post_id: int) -> None:
         if delay:
             time.sleep(delay)
     Post.objects.filter(id=post_id).update(fanned_out_at=timezone.now())
+    # Announced only now that every timeline row exists, so the streaming
+    # server can tell who has the post with one query over the timelines.
+    events.publish(events.POST_CREATED, post_id=post_id)
 
 
 def redrive_stalled_fan_outs(*, limit: int = 500) -> int:

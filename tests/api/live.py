@@ -9,21 +9,30 @@ from tests.live import HUBBUB, free_port, hubbub_env, running, wait_until_servin
 
 @contextmanager
 def live_hubbub(tmp_path: Path, **settings: str) -> Iterator[str]:
-    """Serve hubbub (web and worker) against the test database; yield its URL.
+    """Serve hubbub (web, worker, streaming) on the test database; yield its URL.
 
     The password grant is on, as for the demo community, and the rate
     limit is raised so a whole suite from one address fits in it.
     """
-    port = free_port()
+    port, streaming_port = free_port(), free_port()
     env = hubbub_env(
         tmp_path,
         HUBBUB_OAUTH_PASSWORD_GRANT="1",
         HUBBUB_API_RATE_LIMIT="100000",
         **settings,
     )
-    with running([HUBBUB, "serve", "--port", str(port)], env, tmp_path / "serve.log"):
+    cmd = [
+        HUBBUB,
+        "serve",
+        "--port",
+        str(port),
+        "--streaming-port",
+        str(streaming_port),
+    ]
+    with running(cmd, env, tmp_path / "serve.log"):
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(f"{base}/api/v1/instance")
+        wait_until_serving(f"http://127.0.0.1:{streaming_port}/api/v1/streaming/health")
         yield base
 
 
@@ -35,3 +44,15 @@ def people(*names: str, password: str) -> None:
         account = sign_up(username=name, password=password)
         account.email = f"{name}@example.com"
         account.save(update_fields=["email"])
+
+
+def mastodon_client(base: str, username: str, password: str):
+    """Register an app with Mastodon.py and log ``username`` in with it."""
+    from mastodon import Mastodon
+
+    client_id, client_secret = Mastodon.create_app(
+        "hubbub tests", api_base_url=base, scopes=["read", "write", "follow", "push"]
+    )
+    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
+    api.log_in(username, password, allow_http=True)
+    return api

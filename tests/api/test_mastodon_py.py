@@ -10,7 +10,7 @@ import requests
 from mastodon import Mastodon
 from mastodon.errors import MastodonAPIError, MastodonUnauthorizedError
 
-from tests.api.live import live_hubbub, people
+from tests.api.live import live_hubbub, mastodon_client, people
 
 pytestmark = pytest.mark.slow
 PASSWORD = "a long client password"
@@ -24,12 +24,7 @@ def server(transactional_db, tmp_path):
 
 
 def _client(base: str, username: str) -> Mastodon:
-    client_id, client_secret = Mastodon.create_app(
-        "hubbub tests", api_base_url=base, scopes=["read", "write", "follow", "push"]
-    )
-    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
-    api.log_in(username, PASSWORD, allow_http=True)
-    return api
+    return mastodon_client(base, username, PASSWORD)
 
 
 def _authorize_in_browser(base: str, url: str, username: str) -> str:

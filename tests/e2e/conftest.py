@@ -42,10 +42,12 @@ def browser():
 
 @pytest.fixture
 def live_hubbub(transactional_db, tmp_path) -> Iterator[str]:
-    """Serve hubbub (web server and worker) on a free loopback port."""
+    """Serve hubbub (web, worker and streaming) on free loopback ports."""
     port = free_port()
     env = hubbub_env(tmp_path)
-    with running([HUBBUB, "serve", "--port", str(port)], env, tmp_path / "serve.log"):
+    # A free port of its own: port + 1 (serve's default) may be taken.
+    cmd = [HUBBUB, "serve", "--port", str(port), "--streaming-port", str(free_port())]
+    with running(cmd, env, tmp_path / "serve.log"):
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(f"{base}/public")
         yield base

@@ -71,6 +71,10 @@ def _configuration() -> dict[str, Any]:
 
 
 def _streaming_url(request: HttpRequest) -> str:
+    # `hubbub serve` runs the streaming server on its own port and says
+    # where; a lone web process assumes a proxy routes streaming to it.
+    if settings.HUBBUB_STREAMING_URL:
+        return str(settings.HUBBUB_STREAMING_URL)
     scheme = "wss" if request.is_secure() else "ws"
     return f"{scheme}://{request.get_host()}"
 

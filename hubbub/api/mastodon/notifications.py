@@ -47,8 +47,28 @@ class NotificationsQuery(PageQuery):
 def _render(
     request: HttpRequest, me: Account, notes: list[Notification]
 ) -> list[dict[str, object]]:
+    return _render_with(Serializer(request, me), me, notes)
+
+
+def _render_with(
+    serializer: Serializer, me: Account, notes: list[Notification]
+) -> list[dict[str, object]]:
     posts = posts_by_id(me, {n.post_id for n in notes if n.post_id})
-    return Serializer(request, me).notifications(notes, posts)
+    return serializer.notifications(notes, posts)
+
+
+def render_notification(
+    serializer: Serializer, notification_id: int
+) -> dict[str, object] | None:
+    """Return one notification for the serializer's viewer (streaming).
+
+    None when the viewer may no longer see it (its post was deleted, say).
+    """
+    me = serializer.viewer
+    if me is None:
+        return None
+    note = notifications_for(me).filter(id=notification_id).first()
+    return _render_with(serializer, me, [note])[0] if note else None
 
 
 @router.get(

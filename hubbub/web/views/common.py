@@ -52,11 +52,22 @@ def timeline_page(
     posts = load(bounds)
     paged = bounds.max_id is not None or bounds.min_id is not None
     context.update(
+        # Only the newest page grows live; an older page would jump.
+        live_stream=None if paged else live_stream(context.pop("stream", None)),
         posts=posts,
         older_id=posts[-1].id if len(posts) == bounds.limit else None,
         newer_id=posts[0].id if posts and paged else None,
     )
     return render(request, template, context, status=status)
+
+
+def live_stream(stream: object) -> str | None:
+    """Return the SSE address a timeline page listens on, if streaming runs."""
+    base = settings.HUBBUB_STREAMING_URL
+    if not stream or not base:
+        return None
+    # The instance API advertises ws(s)://; EventSource needs http(s)://.
+    return f"http{base.removeprefix('ws')}/api/v1/streaming/{stream}"
 
 
 def viewer_of(request: HttpRequest) -> Account | None:

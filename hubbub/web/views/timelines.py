@@ -38,6 +38,7 @@ def home_page(
             "form": form,
             "draft_used": draft_length(form),
             "timeline_url": reverse("web:home"),
+            "stream": "user",
         },
         status=status,
     )
@@ -50,7 +51,11 @@ def public(request: HttpRequest) -> HttpResponse:
         request,
         "web/public.html",
         lambda bounds: timelines.public_timeline(viewer, bounds),
-        {"form": ComposeForm(), "timeline_url": reverse("web:public")},
+        {
+            "form": ComposeForm(),
+            "timeline_url": reverse("web:public"),
+            "stream": "public",
+        },
     )
 
 

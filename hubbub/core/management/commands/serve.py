@@ -1,5 +1,6 @@
-"""Run hubbub's embedded stack: migrations, the web server and a worker."""
+"""Run hubbub's embedded stack: migrations, web, worker and streaming servers."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -37,6 +38,39 @@ def web_command(*, host: str, port: int, workers: int) -> list[str]:
     ]
 
 
+def streaming_command(*, host: str, port: int) -> list[str]:
+    """Return the command line that serves the streaming API with granian.
+
+    One worker: each process holds its own listeners and bus subscription,
+    so more processes need a proxy that spreads connections (scale-out).
+    """
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-access-log",
+        "hubbub.streaming.asgi:application",
+    ]
+
+
+def children_env(*, host: str, port: int, streaming_port: int) -> dict[str, str]:
+    """Return the environment for the children: where each server answers.
+
+    An operator's own HUBBUB_SITE_URL/HUBBUB_STREAMING_URL (a proxy's
+    public address) win over the loopback addresses derived here.
+    """
+    env = dict(os.environ)
+    env.setdefault("HUBBUB_SITE_URL", f"http://{host}:{port}")
+    env.setdefault("HUBBUB_STREAMING_URL", f"ws://{host}:{streaming_port}")
+    return env
+
+
 def worker_command() -> list[str]:
     return [sys.executable, "-m", "hubbub.cli", "worker"]
 
@@ -48,12 +82,18 @@ def prepare() -> None:
 
 
 class Command(BaseCommand):
-    help = "Migrate, then serve hubbub (web server and task worker)."
+    help = "Migrate, then serve hubbub (web, task worker and streaming servers)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1)
+        parser.add_argument(
+            "--streaming-port",
+            type=int,
+            default=None,
+            help="Port of the streaming server (default: --port plus one).",
+        )
         parser.add_argument(
             "--demo",
             action="store_true",
@@ -64,15 +104,18 @@ class Command(BaseCommand):
         prepare()
         if options["demo"] and not Account.objects.exists():
             call_command("demo")
+        host, port = options["host"], options["port"]
+        streaming_port = options["streaming_port"] or port + 1
+        env = children_env(host=host, port=port, streaming_port=streaming_port)
         children = [
             subprocess.Popen(
-                web_command(
-                    host=options["host"],
-                    port=options["port"],
-                    workers=options["workers"],
-                )
+                web_command(host=host, port=port, workers=options["workers"]),
+                env=env,
             ),
-            subprocess.Popen(worker_command()),
+            subprocess.Popen(worker_command(), env=env),
+            subprocess.Popen(
+                streaming_command(host=host, port=streaming_port), env=env
+            ),
         ]
         self.stdout.write(
             f"hubbub is serving http://{options['host']}:{options['port']}/"

@@ -1,4 +1,7 @@
-"""Run a task worker, with the sweeper that re-drives lost fan-outs."""
+"""Run a task worker, with the sweeper that re-drives lost fan-outs.
+
+The sweeper also prunes old events from the database event bus.
+"""
 
 import logging
 import threading
@@ -10,16 +13,18 @@ from django.db import close_old_connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from hubbub.core.events import get_bus
 from hubbub.timelines.tasks import redrive_stalled_fan_outs
 
 logger = logging.getLogger(__name__)
 
 
 def sweep_forever(stop: threading.Event, *, interval: float) -> None:
-    """Re-drive stalled fan-outs every ``interval`` seconds until ``stop``."""
+    """Re-drive stalled fan-outs and prune old events until ``stop``."""
     while not stop.wait(interval):
         try:
             redrive_stalled_fan_outs()
+            get_bus().prune()
         except Exception:
             # A failed sweep (database restarting, say) is retried next time.
             logger.exception("Fan-out sweep failed")

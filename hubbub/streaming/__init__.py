@@ -1,0 +1,1 @@
+"""hubbub's streaming server (Mastodon's streaming API), run under ASGI."""
