@@ -31,7 +31,7 @@ from hubbub.api.serializers import Serializer
 from hubbub.core import events
 from hubbub.core.text import tokenize
 from hubbub.posts.models import Post, Visibility
-from hubbub.posts.queries import visible_posts, with_authors
+from hubbub.posts.queries import visible_posts, with_authors, with_viewer_flags
 from hubbub.timelines.store import get_store
 
 logger = logging.getLogger(__name__)
@@ -124,7 +124,8 @@ class Renderer:
         if key not in self.rendered:
             # visible_posts decides, as for every read: a stream never
             # shows its user more than the REST API would.
-            post = with_authors(visible_posts(viewer)).filter(id=self.post_id).first()
+            posts = with_viewer_flags(with_authors(visible_posts(viewer)), viewer)
+            post = posts.filter(id=self.post_id).first()
             self.rendered[key] = (
                 None
                 if post is None
