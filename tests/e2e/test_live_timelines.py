@@ -51,7 +51,7 @@ def test_home_timeline_streams_with_the_session(transactional_db, tmp_path, brow
             page.goto(f"{base}/login")
             page.fill('input[name="username"]', "ben")
             page.fill('input[name="password"]', PASSWORD)
-            page.click('button[type="submit"]')
+            page.get_by_role("button", name="Log in").click()
             page.wait_for_url(f"{base}/")
             stream = page.locator("#timeline").get_attribute("data-stream")
             assert stream.endswith("/api/v1/streaming/user")
