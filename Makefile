@@ -35,7 +35,7 @@ typecheck: $(BIN)/hubbub
 check: lint typecheck test
 
 bench: $(BIN)/hubbub
-	$(BIN)/hubbub bench
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) var
