@@ -37,7 +37,7 @@ typecheck: $(BIN)/hubbub
 check: lint typecheck test
 
 bench: $(BIN)/hubbub
-	$(BIN)/hubbub bench
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) var

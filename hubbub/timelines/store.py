@@ -95,13 +95,16 @@ def _unwanted_sql(reader: str, author_ids: list[int]) -> tuple[str, list[int]]:
     blocked by them; ``reader`` is the column holding the reader's id."""
     mute, block = Mute._meta.db_table, Block._meta.db_table
     marks = ", ".join(["%s"] * len(author_ids))
+    # One uncorrelated list, built once per statement (SQLite: an ephemeral
+    # index; PostgreSQL: a hashed subplan), instead of three index probes
+    # per reader. The columns are NOT NULL, so NOT IN means NOT EXISTS here.
     sql = (
-        f" AND NOT EXISTS (SELECT 1 FROM {mute} mu"  # noqa: S608
-        f" WHERE mu.account_id = {reader} AND mu.target_id IN ({marks}))"
-        f" AND NOT EXISTS (SELECT 1 FROM {block} bl"
-        f" WHERE bl.account_id = {reader} AND bl.target_id IN ({marks}))"
-        f" AND NOT EXISTS (SELECT 1 FROM {block} bd"
-        f" WHERE bd.target_id = {reader} AND bd.account_id IN ({marks}))"
+        f" AND {reader} NOT IN (SELECT mu.account_id FROM {mute} mu"  # noqa: S608
+        f" WHERE mu.target_id IN ({marks})"
+        f" UNION ALL SELECT bl.account_id FROM {block} bl"
+        f" WHERE bl.target_id IN ({marks})"
+        f" UNION ALL SELECT bd.target_id FROM {block} bd"
+        f" WHERE bd.account_id IN ({marks}))"
     )
     return sql, [*author_ids, *author_ids, *author_ids]
 
