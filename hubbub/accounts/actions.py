@@ -19,6 +19,7 @@ from hubbub.accounts.models import (
     FollowRequest,
     Mute,
 )
+from hubbub.core.text import has_forbidden_characters
 from hubbub.notifications import tasks as notification_tasks
 from hubbub.notifications.actions import withdraw
 from hubbub.notifications.models import Notification, NotificationType
@@ -63,7 +64,7 @@ def check_username(username: str) -> str:
 def _check_profile_text(*, display_name: str, bio: str) -> tuple[str, str]:
     display_name, bio = display_name.strip(), bio.strip()
     for field, value in (("Display name", display_name), ("Bio", bio)):
-        if any(ch == "\x00" or "\ud800" <= ch <= "\udfff" for ch in value):
+        if has_forbidden_characters(value):
             raise ValidationError(f"{field} contains characters that are not allowed.")
     if len(display_name) > DISPLAY_NAME_MAX_LENGTH:
         raise ValidationError(

@@ -103,6 +103,15 @@ def count_characters(text: str) -> int:
     return total + len(_GRAPHEME.findall(run))
 
 
+def has_forbidden_characters(text: str) -> bool:
+    """Return whether ``text`` holds a NUL or a lone surrogate.
+
+    PostgreSQL cannot store the one and UTF-8 cannot encode the other, so
+    every stored user string is checked for both.
+    """
+    return any(ch == "\x00" or "\ud800" <= ch <= "\udfff" for ch in text)
+
+
 def check_note_text(text: str) -> str:
     """Return ``text`` ready to store, or raise ValidationError saying why.
 
@@ -110,7 +119,7 @@ def check_note_text(text: str) -> str:
     surrogate, at most ``HUBBUB_MAX_CODE_POINTS`` code points and at most
     ``HUBBUB_MAX_CHARACTERS`` characters as ``count_characters`` counts them.
     """
-    if any(ch == "\x00" or "\ud800" <= ch <= "\udfff" for ch in text):
+    if has_forbidden_characters(text):
         raise ValidationError(
             "Text contains characters that are not allowed.", code="invalid"
         )
