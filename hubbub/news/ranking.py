@@ -652,12 +652,13 @@ def wilson_lower_bound(ups: int, downs: int, z: float = WILSON_Z) -> float:
     """Return the lower bound of the Wilson score interval for ups/(ups+downs).
 
     Sorting comments by it ("best") ranks 40 up / 10 down above 4 up / 1
-    down: same ratio, more evidence. 0 when there are no votes.
+    down: same ratio, more evidence. 0 when there are no up votes.
     """
     if ups < 0 or downs < 0:
         raise ValueError("vote counts cannot be negative")
     n = ups + downs
-    if n == 0:
+    if ups == 0:
+        # Exactly 0: the formula's two terms cancel only up to rounding.
         return 0.0
     p = ups / n
     z2 = z * z
