@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "hubbub.timelines",
     "hubbub.notifications",
     "hubbub.search",
+    "hubbub.moderation",
     "hubbub.web",
     "hubbub.api",
 ]
