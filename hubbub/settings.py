@@ -80,6 +80,10 @@ HUBBUB_OAUTH_PASSWORD_GRANT = _env_bool("OAUTH_PASSWORD_GRANT", False)
 # (Mastodon's defaults: 300 every 5 minutes).
 HUBBUB_API_RATE_LIMIT = _env_int("API_RATE_LIMIT", 300)
 HUBBUB_API_RATE_PERIOD = _env_int("API_RATE_PERIOD", 300)
+# Token requests (POST /oauth/token) per window and client IP: each one can
+# be a password guess, so Mastodon's login-attempt limit (25 every 5 min).
+HUBBUB_OAUTH_TOKEN_RATE_LIMIT = _env_int("OAUTH_TOKEN_RATE_LIMIT", 25)
+HUBBUB_OAUTH_TOKEN_RATE_PERIOD = _env_int("OAUTH_TOKEN_RATE_PERIOD", 300)
 # Seconds the database event bus keeps an event for late subscribers.
 HUBBUB_EVENT_RETENTION = _env_int("EVENT_RETENTION", 300)
 # The address web pages and API entities link to (the streaming server

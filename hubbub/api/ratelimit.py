@@ -17,6 +17,9 @@ from django.http import HttpRequest
 
 from hubbub.api.auth import credentials
 
+# Paths where each request can be a password guess (the password grant).
+LOGIN_PATHS = frozenset({"/oauth/token"})
+
 
 @dataclass(frozen=True, slots=True)
 class Quota:
@@ -84,3 +87,21 @@ def hit_api(request: HttpRequest) -> Quota:
         limit=settings.HUBBUB_API_RATE_LIMIT,
         period=settings.HUBBUB_API_RATE_PERIOD,
     )
+
+
+def hit_token_endpoint(request: HttpRequest) -> Quota:
+    """Count a token request per address, whatever client or grant it names."""
+    return hit(
+        f"oauth-token:ip:{client_address(request)}",
+        limit=settings.HUBBUB_OAUTH_TOKEN_RATE_LIMIT,
+        period=settings.HUBBUB_OAUTH_TOKEN_RATE_PERIOD,
+    )
+
+
+def quota_for(request: HttpRequest) -> Quota | None:
+    """Count ``request`` against its limit; None for paths without one."""
+    if request.path_info.startswith("/api/"):
+        return hit_api(request)
+    if request.path_info in LOGIN_PATHS and request.method == "POST":
+        return hit_token_endpoint(request)
+    return None
