@@ -1,6 +1,5 @@
 """What every API and OAuth request goes through before its view."""
 
-import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -31,7 +30,7 @@ class ApiMiddleware:
             response = json_response(
                 {"error": "Too many requests"},
                 status=429,
-                headers={"Retry-After": str(max(int(quota.reset_at - time.time()), 1))},
+                headers={"Retry-After": str(quota.retry_after)},
             )
         else:
             response = self.get_response(request)
@@ -45,7 +44,9 @@ class ApiMiddleware:
                 if allow:
                     response["Allow"] = allow
         for name, value in quota.headers().items():
-            response[name] = value
+            # An action's own refusal (core.ratelimits) carries the headers
+            # of the limit it hit; those are the ones the client needs.
+            response.setdefault(name, value)
         if not response.has_header("Date"):
             # Mastodon.py corrects its clock with it when pacing requests.
             response["Date"] = http_date()

@@ -8,7 +8,7 @@ from tests.api.conftest import make_app
 PASSWORD = "a long test password"
 
 
-def _login(client, app, secret, address="127.0.0.1", password=PASSWORD):
+def password_grant(client, app, secret, address="127.0.0.1", password=PASSWORD):
     return client.post(
         "/oauth/token",
         {
@@ -34,26 +34,26 @@ def test_token_requests_are_limited_per_address_and_recover(alice, anon, setting
 
     # Failed guesses count as much as successes.
     answers = [
-        _login(anon, app, secret, password="wrong"),
-        _login(anon, app, secret),
-        _login(anon, app, secret),
+        password_grant(anon, app, secret, password="wrong"),
+        password_grant(anon, app, secret),
+        password_grant(anon, app, secret),
     ]
     assert [a.status_code for a in answers] == [400, 200, 200]
     assert [a["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0"]
     assert all(a["X-RateLimit-Limit"] == "3" for a in answers)
 
-    refused = _login(anon, app, secret)
+    refused = password_grant(anon, app, secret)
     assert refused.status_code == 429
     assert refused.json() == {"error": "Too many requests"}
     assert 1 <= int(refused["Retry-After"]) <= 2
     assert refused["X-RateLimit-Remaining"] == "0"
     # Another address, and the rest of the API, keep their own counters.
-    assert _login(anon, app, secret, address="192.0.2.7").status_code == 200
+    assert password_grant(anon, app, secret, address="192.0.2.7").status_code == 200
     assert anon.get("/api/v1/instance")["X-RateLimit-Limit"] == "300"
 
     reset = datetime.fromisoformat(refused["X-RateLimit-Reset"]).timestamp()
     time.sleep(max(reset - time.time(), 0) + 0.05)
-    recovered = _login(anon, app, secret)
+    recovered = password_grant(anon, app, secret)
     assert recovered.status_code == 200
     assert recovered.json()["access_token"]
     assert recovered["X-RateLimit-Remaining"] == "2"
