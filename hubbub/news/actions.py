@@ -32,6 +32,7 @@ from django.utils.html import escape
 
 from hubbub.accounts.models import Account, Follow
 from hubbub.core.html import sanitise
+from hubbub.core.ratelimits import enforce
 from hubbub.core.text import has_forbidden_characters
 from hubbub.moderation.actions import record
 from hubbub.moderation.models import Action, LogEntry, Reason, Report
@@ -129,7 +130,8 @@ def submit_story(
     that is not a short slug. A link submitted in the last
     DUPLICATE_WINDOW (by anyone, spelled any way ``links.duplicate_key``
     folds together) is not submitted again: the existing story comes back
-    with ``created`` False. The story is a public post of kind ``story`` in
+    with ``created`` False. Over the submitting limit it raises
+    RateLimitedError. The story is a public post of kind ``story`` in
     its own conversation; its link preview is fetched by ``fetch_preview``
     after commit, through the SSRF-safe fetcher.
     """
@@ -140,6 +142,7 @@ def submit_story(
     title = _check_text(title, field="title", limit=TITLE_MAX_LENGTH, required=True)
     blurb = _check_text(blurb, field="blurb", limit=BLURB_MAX_LENGTH, required=False)
     topic = _check_topic(topic)
+    enforce("story", account=author)
     key = url_key(normalised)
     now = timezone.now()
     with transaction.atomic():
@@ -297,9 +300,11 @@ def bury_story(account: Account, *, story: Story | Post | int, reason: str) -> N
     review queue, and the public moderation log says why; it is not
     removed. A bury replaces the account's digg. The submitter cannot bury
     their own story (ValidationError); a story ``account`` may not see is
-    Http404; an unknown reason is a ValidationError.
+    Http404; an unknown reason is a ValidationError. Buries count against
+    the digging limit (RateLimitedError).
     """
     why = _bury_reason(reason)
+    enforce("digg", account=account)
     with transaction.atomic():
         post = _story_post(account, story)
         if post.author_id == account.pk:
@@ -354,6 +359,7 @@ def bury_comment(account: Account, *, post: Post | int, reason: str) -> None:
     (ValidationError); a comment ``account`` may not see is Http404.
     """
     why = _bury_reason(reason)
+    enforce("digg", account=account)
     with transaction.atomic():
         comment = _comment_post(account, post)
         if comment.author_id == account.pk:
@@ -390,6 +396,7 @@ def report(
             code="invalid_reason",
         ) from None
     comment = _check_text(comment, field="note", limit=1000, required=False)
+    enforce("report", account=account)
     post_id = post if isinstance(post, int) else post.pk
     with transaction.atomic():
         found = visible_posts(account).filter(id=post_id).first()

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.exceptions import ValidationError
 
+from hubbub.core.ratelimits import RateLimitedError
 from hubbub.news.actions import submit_story
 from hubbub.news.models import PreviewState, State, Story
 from hubbub.posts.models import Kind, Post
@@ -163,3 +164,13 @@ def test_a_preview_is_fetched_in_the_background_from_an_allowed_address(
     assert story.preview_title == "The real title"
     assert story.preview_description == "What the page says."
     assert story.preview_site_name == "Example Site"
+
+
+def test_submitting_over_the_limit_is_refused_and_writes_nothing(
+    submitter, rate_limits
+):
+    rate_limits(story__account=(1, 3600))
+    submit_story(submitter, url="https://example.com/one", title="One")
+    with pytest.raises(RateLimitedError):
+        submit_story(submitter, url="https://example.com/two", title="Two")
+    assert Story.objects.count() == 1
