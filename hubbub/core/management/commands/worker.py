@@ -1,7 +1,9 @@
 """Run a task worker, with the sweeper that re-drives lost fan-outs.
 
-The sweeper also caps stored timelines and prunes old events from the
-database event bus.
+The sweeper also caps stored timelines, prunes old events from the
+database event bus and runs the periodic social-news jobs (promotion after
+the dwell, archiving, the front-page re-rank, the threshold and co-digg
+overlap).
 """
 
 import logging
@@ -15,6 +17,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
 from hubbub.core.events import get_bus
+from hubbub.news.tasks import run_periodic_jobs
 from hubbub.timelines.tasks import redrive_stalled_fan_outs, trim_timelines
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,10 @@ def sweep_forever(stop: threading.Event, *, interval: float) -> None:
         except Exception:
             # A failed sweep (database restarting, say) is retried next time.
             logger.exception("Fan-out sweep failed")
+        try:
+            run_periodic_jobs()
+        except Exception:
+            logger.exception("News jobs failed")
         finally:
             close_old_connections()
 
