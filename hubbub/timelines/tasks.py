@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from hubbub.core import events
 from hubbub.posts.models import Post, Visibility
+from hubbub.timelines.redis_store import RedisTimelineStore
 from hubbub.timelines.store import get_store
 
 logger = logging.getLogger(__name__)
@@ -97,3 +98,15 @@ def redrive_stalled_fan_outs(*, limit: int = 500) -> int:
     if requeued:
         logger.warning("Re-queued %d stalled fan-outs", requeued)
     return requeued
+
+
+@task()
+def rebuild_home_timeline(reader_id: int) -> None:
+    """Rebuild a reader's Redis timeline from the database (a no-op on SQL).
+
+    Queued by the first read that finds the reader's set missing; that read
+    is served from the database meanwhile.
+    """
+    store = get_store()
+    if isinstance(store, RedisTimelineStore):
+        store.rebuild(reader_id)
