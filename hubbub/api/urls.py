@@ -10,6 +10,7 @@ from hubbub.api.mastodon import (
     search,
     statuses,
     stubs,
+    tags,
     timelines,
 )
 from hubbub.api.oauth import views as oauth
@@ -24,6 +25,7 @@ for module in (
     timelines,
     notifications,
     search,
+    tags,
     stubs,
     oauth,
 ):

@@ -2,12 +2,14 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
+from django.utils import timezone
 
-from hubbub.accounts.models import Account, Block, Follow
+from hubbub.accounts.models import Account, Block, Follow, PromotionalPosts
 from hubbub.posts.models import Favourite, Kind, Mention, Post, PostTag, Tag, Visibility
 from hubbub.posts.rendering import tag_name
 
@@ -28,7 +30,9 @@ def visible_posts(viewer: Account | None) -> QuerySet[Post]:
     starts from it. Public and unlisted posts are for everyone, followers-only
     posts for followers and the people they mention, direct posts for the
     people they mention; nothing crosses a block in either direction, and a
-    boost is hidden whenever its original would be.
+    boost is hidden whenever its original would be. A reader who chose to
+    hide promotional posts sees none but their own (``not_hidden_as_
+    promotional``), so every surface that starts here obeys that choice too.
     """
     posts = Post.objects.filter(deleted_at__isnull=True)
     everyone = [Visibility.PUBLIC, Visibility.UNLISTED]
@@ -53,7 +57,44 @@ def visible_posts(viewer: Account | None) -> QuerySet[Post]:
             | Q(mentioned, visibility__in=[Visibility.FOLLOWERS, Visibility.DIRECT]),
             original_ok,
             ~_blocked_either_way(viewer.pk, "author_id"),
+            not_hidden_as_promotional(viewer),
         )
+    )
+
+
+def not_hidden_as_promotional(viewer: Account | None) -> Q:
+    """Return the condition a post meets unless ``viewer`` hides it as
+    promotional: it is not labelled, nor is the original it boosts.
+
+    ``visible_posts`` applies it, so every query built on that obeys the
+    reader's choice; filter with it directly only where a query cannot
+    start from ``visible_posts``. The viewer's own posts are exempt there:
+    their author always sees them.
+    """
+    if viewer is None or viewer.promotional_posts != PromotionalPosts.HIDE:
+        return Q()
+    return Q(promotional_source="") & (
+        Q(reblog_of__isnull=True) | Q(reblog_of__promotional_source="")
+    )
+
+
+def promotion_collapsed(post: Post, viewer: Account | None) -> bool:
+    """Say whether ``post`` (a boost: its original) reaches ``viewer``
+    collapsed behind its promotional label.
+
+    Collapse is the default, for anonymous readers too; a reader who
+    chose "show" sees it open with its label, and an author always sees
+    their own posts open. A reader who chose "hide" never gets the post
+    (``visible_posts``), so it is never collapsed for them.
+    """
+    note = post.reblog_of or post
+    if not note.promotional_source:
+        return False
+    if viewer is None or not viewer.is_authenticated:
+        return True
+    return (
+        note.author_id != viewer.pk
+        and viewer.promotional_posts == PromotionalPosts.COLLAPSE
     )
 
 
@@ -100,10 +141,13 @@ def public_posts(viewer: Account | None) -> QuerySet[Post]:
     ).order_by("-id")
 
 
-def recent_post_ids_for_follower(author: Account, *, limit: int) -> list[int]:
-    """Return the ids of ``author``'s newest posts a new follower may see."""
+def recent_posts_for_follower(author: Account, *, limit: int) -> list[Post]:
+    """Return ``author``'s newest posts a new follower may see, with what
+    fan-out's rules look at (the post answered, a boost's original and its
+    author)."""
     return list(
-        Post.objects.filter(
+        Post.objects.select_related("in_reply_to", "reblog_of__author")
+        .filter(
             author=author,
             deleted_at__isnull=True,
             kind__in=[Kind.NOTE, Kind.ARTICLE, Kind.STORY],
@@ -113,8 +157,7 @@ def recent_post_ids_for_follower(author: Account, *, limit: int) -> list[int]:
                 Visibility.FOLLOWERS,
             ],
         )
-        .order_by("-id")
-        .values_list("id", flat=True)[:limit]
+        .order_by("-id")[:limit]
     )
 
 
@@ -350,6 +393,53 @@ def tag_posts(viewer: Account | None, name: str) -> QuerySet[Post]:
         reblog_of__isnull=True,
     )
     return with_viewer_flags(with_authors(posts), viewer).order_by("-id")
+
+
+@dataclass(frozen=True, slots=True)
+class TagDay:
+    """How much a tag was used on one UTC day."""
+
+    day: date
+    uses: int
+    accounts: int
+
+
+TAG_HISTORY_DAYS = 7
+
+
+def tag_history(
+    tag_ids: list[int], *, days: int = TAG_HISTORY_DAYS, now: datetime | None = None
+) -> dict[int, list[TagDay]]:
+    """Return each tag's posts and distinct authors per UTC day, newest first.
+
+    Counts what the tag timeline shows anyone (public notes, not deleted,
+    no boosts), so the numbers reveal nothing a visitor could not count;
+    every one of the ``days`` days is listed, quiet ones with zeros.
+    """
+    today = (now or timezone.now()).astimezone(UTC).date()
+    listed = [today - timedelta(days=n) for n in range(days)]
+    counts: dict[tuple[int, date], tuple[int, int]] = {}
+    if tag_ids:
+        rows = (
+            PostTag.objects.filter(
+                tag_id__in=tag_ids,
+                post__visibility=Visibility.PUBLIC,
+                post__deleted_at__isnull=True,
+                post__reblog_of__isnull=True,
+                post__created_at__gte=datetime.combine(listed[-1], time(), UTC),
+            )
+            .annotate(day=TruncDate("post__created_at", tzinfo=UTC))
+            .values("tag_id", "day")
+            .annotate(
+                uses=Count("post_id"), accounts=Count("post__author_id", distinct=True)
+            )
+        )
+        for row in rows:
+            counts[row["tag_id"], row["day"]] = (row["uses"], row["accounts"])
+    return {
+        tag_id: [TagDay(day, *counts.get((tag_id, day), (0, 0))) for day in listed]
+        for tag_id in tag_ids
+    }
 
 
 def posts_by_id(viewer: Account | None, post_ids: set[int]) -> dict[int, Post]:

@@ -1,8 +1,10 @@
 """Run a task worker, with the sweeper that re-drives lost fan-outs.
 
 The worker is the one the configured queue needs: django-tasks-db's for
-the database queue, RQ's for Redis. The sweeper also prunes old events
-from the database event bus.
+the database queue, RQ's for Redis. The sweeper also caps stored
+timelines, prunes old events from the database event bus and runs the
+periodic social-news jobs (promotion after the dwell, archiving, the
+front-page re-rank, the threshold and co-digg overlap).
 """
 
 import logging
@@ -17,20 +19,35 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
 from hubbub.core.events import get_bus
-from hubbub.timelines.tasks import redrive_stalled_fan_outs
+from hubbub.news.tasks import run_periodic_jobs
+from hubbub.timelines.tasks import redrive_stalled_fan_outs, trim_timelines
 
 logger = logging.getLogger(__name__)
 
 
+def sweep(trim_after: int) -> int:
+    """Re-drive stalled fan-outs, trim the next slice of timelines after
+    reader ``trim_after`` and prune old events; return the next slice's
+    cursor."""
+    redrive_stalled_fan_outs()
+    trim_after = trim_timelines(after_reader_id=trim_after)
+    get_bus().prune()
+    return trim_after
+
+
 def sweep_forever(stop: threading.Event, *, interval: float) -> None:
-    """Re-drive stalled fan-outs and prune old events until ``stop``."""
+    """Sweep every ``interval`` seconds until ``stop``."""
+    trim_after = 0
     while not stop.wait(interval):
         try:
-            redrive_stalled_fan_outs()
-            get_bus().prune()
+            trim_after = sweep(trim_after)
         except Exception:
             # A failed sweep (database restarting, say) is retried next time.
             logger.exception("Fan-out sweep failed")
+        try:
+            run_periodic_jobs()
+        except Exception:
+            logger.exception("News jobs failed")
         finally:
             close_old_connections()
 
