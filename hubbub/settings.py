@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "hubbub.notifications",
     "hubbub.search",
     "hubbub.moderation",
+    "hubbub.blog",
     "hubbub.web",
     "hubbub.api",
 ]

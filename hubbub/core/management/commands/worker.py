@@ -1,6 +1,7 @@
 """Run a task worker, with the sweeper that re-drives lost fan-outs.
 
-The sweeper also prunes old events from the database event bus.
+The sweeper also re-queues scheduled articles whose publication job was
+lost, and prunes old events from the database event bus.
 """
 
 import logging
@@ -13,6 +14,7 @@ from django.db import close_old_connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from hubbub.blog.actions import repeat_publications
 from hubbub.core.events import get_bus
 from hubbub.timelines.tasks import redrive_stalled_fan_outs
 
@@ -20,10 +22,12 @@ logger = logging.getLogger(__name__)
 
 
 def sweep_forever(stop: threading.Event, *, interval: float) -> None:
-    """Re-drive stalled fan-outs and prune old events until ``stop``."""
+    """Re-drive stalled fan-outs and publications, prune old events, until
+    ``stop``."""
     while not stop.wait(interval):
         try:
             redrive_stalled_fan_outs()
+            repeat_publications()
             get_bus().prune()
         except Exception:
             # A failed sweep (database restarting, say) is retried next time.
