@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from hubbub.accounts.models import Account
 from hubbub.posts import actions as post_actions
-from hubbub.posts.models import Post
+from hubbub.posts.models import Kind, Post
 from hubbub.posts.queries import ThreadNode, conversation, get_post, reply_handles
 from hubbub.web.compose import ComposeForm, as_reply, reply_form
 from hubbub.web.views.common import (
@@ -200,6 +200,9 @@ def note(request: HttpRequest, username: str, post_id: int) -> HttpResponse:
     if post.reblog_of is not None:
         # A boost has no page of its own: it shows its original.
         return redirect(note_url(post.reblog_of))
+    if post.kind == Kind.ARTICLE:
+        # The Mastodon API and timelines link an article's post here.
+        return redirect("web:article_by_id", post.author.username, post.id)
     if post.author.username != username:
         return redirect("web:note", post.author.username, post.id, permanent=True)
     return note_page(request, viewer, post)
