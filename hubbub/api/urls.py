@@ -2,6 +2,7 @@
 
 from django.urls import path, re_path
 
+from hubbub.api.hubbub import articles
 from hubbub.api.mastodon import (
     accounts,
     apps,
@@ -26,6 +27,7 @@ for module in (
     search,
     stubs,
     oauth,
+    articles,
 ):
     api.add_router("", module.router)
 

@@ -1,0 +1,1 @@
+"""hubbub's own API, under ``/api/hubbub/v1``."""
