@@ -29,6 +29,15 @@ def _env_bool(name: str, default: bool) -> bool:
     return value in {"1", "true", "yes", "on"}
 
 
+def _env_rate(name: str, default: tuple[int, int]) -> tuple[int, int]:
+    """Read a limit ``count/seconds`` from HUBBUB_RATE_LIMIT_<NAME>."""
+    raw = _env("RATE_LIMIT_" + name.upper().replace(":", "_"))
+    if not raw:
+        return default
+    count, _, seconds = raw.partition("/")
+    return int(count), int(seconds)
+
+
 VAR_DIR = Path(_env("VAR_DIR", str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -80,6 +89,44 @@ HUBBUB_OAUTH_PASSWORD_GRANT = _env_bool("OAUTH_PASSWORD_GRANT", False)
 # (Mastodon's defaults: 300 every 5 minutes).
 HUBBUB_API_RATE_LIMIT = _env_int("API_RATE_LIMIT", 300)
 HUBBUB_API_RATE_PERIOD = _env_int("API_RATE_PERIOD", 300)
+# Token requests (POST /oauth/token) per window and client IP: each one can
+# be a password guess, so Mastodon's login-attempt limit (25 every 5 min).
+HUBBUB_OAUTH_TOKEN_RATE_LIMIT = _env_int("OAUTH_TOKEN_RATE_LIMIT", 25)
+HUBBUB_OAUTH_TOKEN_RATE_PERIOD = _env_int("OAUTH_TOKEN_RATE_PERIOD", 300)
+# Limits on what people do, enforced in the actions (core.ratelimits):
+# "<action>:<key>" = (count, seconds), per account ("new" replaces
+# "account" in an account's first day, "burst" is a short second window)
+# and per address ("ip"). Mastodon's numbers where it has them
+# (security-and-reliability.md 2.6); each can be set as
+# HUBBUB_RATE_LIMIT_<ACTION>_<KEY>=count/seconds, and HUBBUB_RATE_LIMITS=0
+# turns them all off.
+HUBBUB_RATE_LIMITS_ON = _env_bool("RATE_LIMITS", True)
+HUBBUB_NEW_ACCOUNT_SECONDS = _env_int("NEW_ACCOUNT_SECONDS", 24 * 3600)
+_HOUR, _DAY = 3600, 24 * 3600
+HUBBUB_RATE_LIMITS: dict[str, tuple[int, int]] = {
+    name: _env_rate(name, default)
+    for name, default in {
+        "post:account": (300, 3 * _HOUR),
+        "post:new": (50, 3 * _HOUR),
+        "post:burst": (30, 300),
+        "post:ip": (1500, 3 * _HOUR),
+        "follow:account": (400, _DAY),
+        "follow:new": (100, _DAY),
+        "follow:ip": (2000, _DAY),
+        "story:account": (10, _HOUR),
+        "story:new": (2, _DAY),
+        "story:ip": (50, _HOUR),
+        "digg:account": (120, _HOUR),
+        "digg:new": (30, _HOUR),
+        "digg:ip": (600, _HOUR),
+        "report:account": (50, _DAY),
+        "report:new": (10, _DAY),
+        "report:ip": (250, _DAY),
+        "signup:ip": (5, 30 * 60),
+        "login:account": (25, _HOUR),
+        "login:ip": (25, 300),
+    }.items()
+}
 # Seconds the database event bus keeps an event for late subscribers.
 HUBBUB_EVENT_RETENTION = _env_int("EVENT_RETENTION", 300)
 # The address web pages and API entities link to (the streaming server
@@ -122,6 +169,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "hubbub.api.middleware.ApiMiddleware",
+    "hubbub.core.ratelimits.RateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,6 +182,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "hubbub.urls"
 WSGI_APPLICATION = "hubbub.wsgi.application"
 AUTH_USER_MODEL = "accounts.Account"
+AUTHENTICATION_BACKENDS = ["hubbub.accounts.backends.AccountBackend"]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:public"

@@ -5,6 +5,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.management.commands.db_worker import Worker
@@ -37,6 +38,32 @@ def _fast_password_hashing(request):
     settings = request.getfixturevalue("settings")
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
+
+
+@pytest.fixture(autouse=True)
+def _no_action_rate_limits(settings):
+    """Switch the action limits off; ``rate_limits`` switches them on.
+
+    Every test client calls from 127.0.0.1, so per-address limits left on
+    would make a test fail or pass depending on the tests before it.
+    """
+    settings.HUBBUB_RATE_LIMITS_ON = False
+
+
+@pytest.fixture
+def rate_limits(settings):
+    """Return ``limit(**{"action:key": (count, seconds)})``: switch the
+    action limits on, only those given, with empty counters."""
+
+    def limit(**limits: tuple[int, int]) -> None:
+        cache.clear()
+        settings.HUBBUB_RATE_LIMITS_ON = True
+        settings.HUBBUB_RATE_LIMITS = {
+            name.replace("__", ":"): value for name, value in limits.items()
+        }
+
+    yield limit
+    cache.clear()
 
 
 def run_queued_tasks() -> None:

@@ -19,6 +19,7 @@ from hubbub.accounts.models import (
     FollowRequest,
     Mute,
 )
+from hubbub.core.ratelimits import enforce
 from hubbub.core.text import has_forbidden_characters
 from hubbub.notifications import tasks as notification_tasks
 from hubbub.notifications.actions import withdraw
@@ -76,11 +77,16 @@ def _check_profile_text(*, display_name: str, bio: str) -> tuple[str, str]:
 
 
 def sign_up(*, username: str, password: str, display_name: str = "") -> Account:
-    """Create an account, or raise ValidationError and create nothing."""
+    """Create an account, or raise ValidationError and create nothing.
+
+    Sign-ups from one address are limited (RateLimitedError); the checks
+    come first, so a form with a typo does not use up an attempt.
+    """
     username = check_username(username.strip())
     display_name, _ = _check_profile_text(display_name=display_name, bio="")
     account = Account(username=username, display_name=display_name)
     validate_password(password, user=account)
+    enforce("signup")
     account.set_password(password)
     try:
         with transaction.atomic():
@@ -137,7 +143,8 @@ def follow_account(follower: Account, *, followee: Account) -> Follow | FollowRe
     into the follower's timeline at once, and ``notify_follow`` (or
     ``notify_follow_request``) runs after commit. Following yourself, an
     account you block or one that blocks you raises ValidationError (code
-    ``self``, ``blocking``, ``blocked``) and writes nothing.
+    ``self``, ``blocking``, ``blocked``) and writes nothing; so does going
+    over the following limit (RateLimitedError).
     """
     with transaction.atomic():
         _lock_pair(follower.pk, followee.pk)
@@ -145,6 +152,7 @@ def follow_account(follower: Account, *, followee: Account) -> Follow | FollowRe
         follow = Follow.objects.filter(follower=follower, followee=followee).first()
         if follow is not None:
             return follow
+        enforce("follow", account=follower)
         if followee.locked:
             request, created = FollowRequest.objects.get_or_create(
                 follower=follower, followee=followee

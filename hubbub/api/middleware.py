@@ -1,13 +1,12 @@
 """What every API and OAuth request goes through before its view."""
 
-import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 
 from hubbub.api.http import json_response
-from hubbub.api.ratelimit import hit_api
+from hubbub.api.ratelimit import quota_for
 
 # Mastodon.py asks for /api/v1/instance/ and toot opens /oauth/authorize/,
 # so these routes answer with or without a trailing slash.
@@ -15,7 +14,7 @@ SLASH_OPTIONAL = ("/api/", "/oauth/", "/.well-known/")
 
 
 class ApiMiddleware:
-    """Strip trailing slashes, rate-limit /api/ and add its headers."""
+    """Strip trailing slashes; rate-limit /api/ and token requests."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -24,14 +23,14 @@ class ApiMiddleware:
         path = request.path_info
         if path.startswith(SLASH_OPTIONAL) and path.endswith("/"):
             request.path_info = path.rstrip("/")
-        if not request.path_info.startswith("/api/"):
+        quota = quota_for(request)
+        if quota is None:
             return self.get_response(request)
-        quota = hit_api(request)
         if quota.exceeded:
             response = json_response(
                 {"error": "Too many requests"},
                 status=429,
-                headers={"Retry-After": str(max(int(quota.reset_at - time.time()), 1))},
+                headers={"Retry-After": str(quota.retry_after)},
             )
         else:
             response = self.get_response(request)
@@ -45,7 +44,9 @@ class ApiMiddleware:
                 if allow:
                     response["Allow"] = allow
         for name, value in quota.headers().items():
-            response[name] = value
+            # An action's own refusal (core.ratelimits) carries the headers
+            # of the limit it hit; those are the ones the client needs.
+            response.setdefault(name, value)
         if not response.has_header("Date"):
             # Mastodon.py corrects its clock with it when pacing requests.
             response["Date"] = http_date()

@@ -8,6 +8,7 @@ the schemathesis test checks that the two agree.
 from typing import Any
 
 from ninja import Schema
+from pydantic import Field
 
 
 class Error(Schema):
@@ -132,13 +133,22 @@ class Notification(Schema):
     status: Status | None = None
 
 
+class TagDay(Schema):
+    """A tag's use on one day; Mastodon sends the numbers as strings."""
+
+    day: str = Field(description="Midnight UTC, in UNIX seconds.")
+    uses: str = Field(description="Public statuses with the tag that day.")
+    accounts: str = Field(description="Accounts that posted them.")
+
+
 class Tag(Schema):
     """Tag."""
 
     id: str
     name: str
     url: str
-    history: list[dict[str, Any]]
+    history: list[TagDay] = Field(description="The last seven days, newest first.")
+    following: bool | None = Field(None, description="With a user token only.")
 
 
 class Relationship(Schema):

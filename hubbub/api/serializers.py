@@ -5,6 +5,7 @@ the viewer, renders each account once however many of its statuses are on
 the page, and loads the viewer's flags for a whole page in one batch.
 """
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +20,7 @@ from hubbub.api.models import Application
 from hubbub.blog.slugs import slugify_title
 from hubbub.notifications.models import Notification, NotificationType
 from hubbub.posts.models import Post, Tag, Visibility
-from hubbub.posts.queries import author_ids, mentions_and_tags
+from hubbub.posts.queries import author_ids, mentions_and_tags, tag_history
 
 # hubbub's "followers" is Mastodon's "private".
 # Keyed by the stored strings: building a Visibility per status is slow.
@@ -242,14 +243,35 @@ class Serializer:
             for account in accounts
         ]
 
+    def tags(self, tags: list[Tag]) -> list[dict[str, Any]]:
+        """Return full Tag entities (search, /tags/:name), with their history
+        of the last seven days loaded in one query."""
+        history = tag_history([tag.pk for tag in tags])
+        rendered = []
+        for tag in tags:
+            entity: dict[str, Any] = {
+                "id": str(tag.pk),
+                "name": tag.display,
+                "url": self.tag_url(tag),
+                # Mastodon sends every number here as a string.
+                "history": [
+                    {
+                        "day": str(calendar.timegm(day.day.timetuple())),
+                        "uses": str(day.uses),
+                        "accounts": str(day.accounts),
+                    }
+                    for day in history[tag.pk]
+                ],
+            }
+            if self.viewer is not None:
+                # Following hashtags is not built: nobody follows one.
+                entity["following"] = False
+            rendered.append(entity)
+        return rendered
+
     def tag(self, tag: Tag) -> dict[str, Any]:
-        """Return the full Tag entity (search, /tags/:name)."""
-        return {
-            "id": str(tag.pk),
-            "name": tag.display,
-            "url": self.tag_url(tag),
-            "history": [],
-        }
+        """Return one full Tag entity."""
+        return self.tags([tag])[0]
 
     def notifications(
         self, notes: list[Notification], posts: dict[int, Post]

@@ -11,6 +11,7 @@ from hubbub.api.mastodon import (
     search,
     statuses,
     stubs,
+    tags,
     timelines,
 )
 from hubbub.api.oauth import views as oauth
@@ -25,6 +26,7 @@ for module in (
     timelines,
     notifications,
     search,
+    tags,
     stubs,
     oauth,
     articles,

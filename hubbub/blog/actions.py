@@ -17,6 +17,7 @@ from hubbub.accounts.models import Account
 from hubbub.blog.content import ArticleContent, card_html, card_text, parse_tags
 from hubbub.blog.models import ApprovedCommenter, Article, CommentHold, State
 from hubbub.core.ids import new_id
+from hubbub.core.ratelimits import enforce
 from hubbub.posts.actions import delete_post, store_tags
 from hubbub.posts.models import Kind, Mention, Post, PostTag, Visibility
 from hubbub.timelines.store import get_store
@@ -86,8 +87,11 @@ def save_draft(
     A scheduled article saved as a draft is no longer scheduled. A
     published article can't be saved as a draft (ValidationError, code
     ``published``): edit it, or unpublish it first. Someone else's article
-    is Http404.
+    is Http404. A new draft counts toward the author's posting limit
+    (RateLimitedError).
     """
+    if article_id is None:
+        enforce("post", account=author)
     now = timezone.now()
     with transaction.atomic():
         if article_id is None:
@@ -173,10 +177,12 @@ def publish_article(
     sweeper if that job is lost. Publishing a published article again is a
     no-op; scheduling one is refused (code ``published``). Published, the
     article goes into the author's timeline at once and to followers'
-    through ``fan_out_post``. Someone else's article is Http404.
+    through ``fan_out_post``. Someone else's article is Http404. Each call
+    counts toward the author's posting limit (RateLimitedError).
     """
     from hubbub.blog.tasks import enqueue_publication
 
+    enforce("post", account=author)
     now = timezone.now()
     when = check_publish_at(publish_at, now)
     with transaction.atomic():

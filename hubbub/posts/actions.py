@@ -14,6 +14,7 @@ from hubbub.blog.comments import check_comment, hold_comment
 from hubbub.blog.references import record_references
 from hubbub.core.events import publish_post_deleted
 from hubbub.core.ids import id_at, new_id
+from hubbub.core.ratelimits import enforce
 from hubbub.core.text import check_note_text
 from hubbub.notifications import tasks as notification_tasks
 from hubbub.notifications.actions import withdraw
@@ -44,11 +45,13 @@ def publish_note(
     lost), and ``notify_post`` tells the people it mentions and the author
     it answers. A reply in an article's conversation is refused when its
     comments are closed (code ``closed``) and held for the article's
-    author when it is the commenter's first (``blog.comments``).
+    author when it is the commenter's first (``blog.comments``). Over the
+    author's posting limit it raises RateLimitedError and writes nothing.
     """
     text = check_note_text(text)
     visibility = Visibility(visibility)
     parsed = parse_text(text)
+    enforce("post", account=author)
     with transaction.atomic():
         parent = None if in_reply_to is None else _reply_target(author, in_reply_to)
         # A comment on an article follows its rules: refused when comments
@@ -188,10 +191,12 @@ def favourite_post(account: Account, *, post: Post) -> Favourite:
     """Favourite ``post`` (a boost's original); favouriting twice is a no-op.
 
     On a story this is a digg. The author is told by ``notify_favourite``
-    after commit. Raises Http404 for a post ``account`` may not see.
+    after commit. Raises Http404 for a post ``account`` may not see, and
+    RateLimitedError over the digging limit.
     """
     with transaction.atomic():
         original = _visible_original(account, post)
+        enforce("digg", account=account)
         favourite, created = Favourite.objects.get_or_create(
             account=account, post=original
         )

@@ -2,10 +2,12 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
+from django.utils import timezone
 
 from hubbub.accounts.models import Account, Block, Follow
 from hubbub.posts.models import Favourite, Kind, Mention, Post, PostTag, Tag, Visibility
@@ -350,6 +352,53 @@ def tag_posts(viewer: Account | None, name: str) -> QuerySet[Post]:
         reblog_of__isnull=True,
     )
     return with_viewer_flags(with_authors(posts), viewer).order_by("-id")
+
+
+@dataclass(frozen=True, slots=True)
+class TagDay:
+    """How much a tag was used on one UTC day."""
+
+    day: date
+    uses: int
+    accounts: int
+
+
+TAG_HISTORY_DAYS = 7
+
+
+def tag_history(
+    tag_ids: list[int], *, days: int = TAG_HISTORY_DAYS, now: datetime | None = None
+) -> dict[int, list[TagDay]]:
+    """Return each tag's posts and distinct authors per UTC day, newest first.
+
+    Counts what the tag timeline shows anyone (public notes, not deleted,
+    no boosts), so the numbers reveal nothing a visitor could not count;
+    every one of the ``days`` days is listed, quiet ones with zeros.
+    """
+    today = (now or timezone.now()).astimezone(UTC).date()
+    listed = [today - timedelta(days=n) for n in range(days)]
+    counts: dict[tuple[int, date], tuple[int, int]] = {}
+    if tag_ids:
+        rows = (
+            PostTag.objects.filter(
+                tag_id__in=tag_ids,
+                post__visibility=Visibility.PUBLIC,
+                post__deleted_at__isnull=True,
+                post__reblog_of__isnull=True,
+                post__created_at__gte=datetime.combine(listed[-1], time(), UTC),
+            )
+            .annotate(day=TruncDate("post__created_at", tzinfo=UTC))
+            .values("tag_id", "day")
+            .annotate(
+                uses=Count("post_id"), accounts=Count("post__author_id", distinct=True)
+            )
+        )
+        for row in rows:
+            counts[row["tag_id"], row["day"]] = (row["uses"], row["accounts"])
+    return {
+        tag_id: [TagDay(day, *counts.get((tag_id, day), (0, 0))) for day in listed]
+        for tag_id in tag_ids
+    }
 
 
 def posts_by_id(viewer: Account | None, post_ids: set[int]) -> dict[int, Post]:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import orjson
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, set_token_value
@@ -12,6 +13,22 @@ from oauth2_provider.models import AccessToken, set_token_value
 from hubbub.accounts.models import Account
 from hubbub.api.actions import register_application
 from hubbub.api.models import Application
+
+# The visibility matrix's world (ava's notes and her audience), shared with
+# the web pages' matrix so both check one rule against one world.
+from tests.web.test_visibility_matrix import world  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Start each test with empty rate-limit counters.
+
+    Django's test client always calls from 127.0.0.1, so without this the
+    counters of earlier tests in the process would spill into later ones.
+    """
+    cache.clear()
+    yield
+    cache.clear()
 
 
 class ApiClient(Client):

@@ -12,13 +12,14 @@ def live_hubbub(tmp_path: Path, **settings: str) -> Iterator[str]:
     """Serve hubbub (web, worker, streaming) on the test database; yield its URL.
 
     The password grant is on, as for the demo community, and the rate
-    limit is raised so a whole suite from one address fits in it.
+    limits are raised so a whole suite from one address fits in them.
     """
     port, streaming_port = free_port(), free_port()
     env = hubbub_env(
         tmp_path,
         HUBBUB_OAUTH_PASSWORD_GRANT="1",
         HUBBUB_API_RATE_LIMIT="100000",
+        HUBBUB_OAUTH_TOKEN_RATE_LIMIT="100000",
         **settings,
     )
     cmd = [

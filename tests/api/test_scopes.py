@@ -46,7 +46,8 @@ def test_every_api_route_is_documented(db):
 
 
 def _call(client: ApiClient, method: str, path: str, alice) -> int:
-    url = path.replace("{id}", str(alice.pk)).replace("{hashtag}", "news")
+    url = path.replace("{id}", str(alice.pk))
+    url = url.replace("{hashtag}", "news").replace("{name}", "news")
     if method == "get":
         return client.get(url).status_code
     return client.generic(

@@ -87,5 +87,5 @@ def search(request: HttpRequest, query: Query[SearchQuery]) -> HttpResponse:
         results["statuses"] = serializer.statuses(posts)
     if query.type in (None, "hashtags"):
         tags = queries.search_tags(query.q, limit=limit, offset=offset)
-        results["hashtags"] = [serializer.tag(t) for t in tags]
+        results["hashtags"] = serializer.tags(tags)
     return json_response(results)

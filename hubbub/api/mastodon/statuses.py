@@ -13,7 +13,7 @@ from hubbub.accounts.models import Account
 from hubbub.api import schemas
 from hubbub.api.actions import publish_note_once
 from hubbub.api.auth import optional, requires, signed_in, viewer
-from hubbub.api.http import json_response, path_id
+from hubbub.api.http import json_response, not_found, path_id
 from hubbub.api.mastodon.accounts import account_page
 from hubbub.api.models import IDEMPOTENCY_KEY_MAX_LENGTH
 from hubbub.api.pagination import (
@@ -247,6 +247,66 @@ def get_reblogged_by(
 ) -> HttpResponse:
     """Return who boosted a status, most recent first."""
     return account_page(request, boosted_by(viewer(request), path_id(id)), query)
+
+
+class StatusSource(Schema):
+    """A status's text as its author wrote it."""
+
+    id: str
+    text: str
+    spoiler_text: str
+
+
+@router.get("/api/v1/statuses/{id}/source", response={200: StatusSource, **ERRORS})
+@requires("read:statuses")
+def source(request: HttpRequest, id: str) -> HttpResponse:
+    """Return the source text of one of the caller's statuses (for editing).
+
+    Another account's status is a 404, as Mastodon answers.
+    """
+    me = signed_in(request)
+    post = get_post(me, path_id(id))
+    if post.author_id != me.pk:
+        raise not_found()
+    return json_response({"id": str(post.id), "text": post.text, "spoiler_text": ""})
+
+
+# Bookmarks and pins are not built yet. Adding one is refused (422) after
+# the usual 404 for a status the caller may not see; taking one away
+# returns the status, which has none.
+# verb: (scope, the refusal, the status when it has one)
+UNBUILT_MARKS = {
+    "bookmark": ("write:bookmarks", "Bookmarks are not supported yet.", "bookmarked"),
+    "pin": ("write:accounts", "Pinned statuses are not supported yet.", "pinned"),
+}
+
+
+def _mark(verb: str, scope: str, refusal: str, done: str) -> None:
+    @router.post(
+        f"/api/v1/statuses/{{id}}/{verb}",
+        response={200: schemas.Status, **ERRORS},
+        operation_id=verb,
+        summary=f"{verb.capitalize()} a status: not supported yet, always 422",
+    )
+    @requires(scope)
+    def add(request: HttpRequest, id: str) -> HttpResponse:
+        get_post(signed_in(request), path_id(id))
+        raise ValidationError(refusal)
+
+    @router.post(
+        f"/api/v1/statuses/{{id}}/un{verb}",
+        response={200: schemas.Status, **ERRORS},
+        operation_id=f"un{verb}",
+        summary=f"Un{verb} a status: none is {done}, so it is returned as is",
+    )
+    @requires(scope)
+    def remove(request: HttpRequest, id: str) -> HttpResponse:
+        me = signed_in(request)
+        return _status(request, me, get_post(me, path_id(id)).id)
+
+
+for _verb, (_scope, _refusal, _done) in UNBUILT_MARKS.items():
+    _mark(_verb, _scope, _refusal, _done)
 
 
 @router.get("/api/v1/favourites", response={200: list[schemas.Status], **ERRORS})

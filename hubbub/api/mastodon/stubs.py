@@ -8,6 +8,7 @@ error. When a feature lands, its endpoint moves to its own module.
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
@@ -67,3 +68,26 @@ def _register(path: str, scope: str | None, answer: Any, summary: str) -> None:
 
 for _path, _scope, _answer, _summary in STUBS:
     _register(_path, _scope, _answer, _summary)
+
+# Writes hubbub cannot do yet: refused with 422 and the reason, so a client
+# tells its user instead of believing it worked. (path, scope, reason)
+REFUSED: list[tuple[str, str, str]] = [
+    ("/api/v1/media", "write:media", "Media attachments are not supported yet."),
+    ("/api/v2/media", "write:media", "Media attachments are not supported yet."),
+]
+
+
+def _refuse(path: str, scope: str, reason: str) -> None:
+    def view(request: HttpRequest) -> HttpResponse:
+        raise ValidationError(reason)
+
+    view.__name__ = "refuse_" + path.removeprefix("/api/").replace("/", "_")
+    router.post(
+        path,
+        response={200: dict[str, Any], **ERRORS},
+        summary=f"{reason} (always 422)",
+    )(requires(scope)(view))
+
+
+for _path, _scope, _reason in REFUSED:
+    _refuse(_path, _scope, _reason)

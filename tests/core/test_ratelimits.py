@@ -1,0 +1,287 @@
+"""Each action limit through exactly its own path: hit, refused, recovered.
+
+Windows are one second here (``rate_limits`` sets them) and aligned to the
+clock, so each test starts at the top of a fresh window and recovers by
+waiting out the ``Retry-After`` it was given.
+"""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from hubbub.accounts.models import Account, Follow
+from hubbub.core.ratelimits import RateLimitedError, enforce, hit
+from hubbub.posts.actions import publish_note
+from hubbub.posts.models import Favourite, Post
+from tests.api.conftest import ApiClient, make_app, make_token
+from tests.api.test_ratelimit import password_grant
+from tests.conftest import logged_in
+from tests.factories import PASSWORD, AccountFactory
+from tests.threads import run_together
+from tests.web.test_pages import submit, text_of
+
+pytestmark = pytest.mark.django_db
+SECOND = 1
+
+
+def fresh_window() -> None:
+    """Sleep to just after the start of the next one-second window."""
+    time.sleep(SECOND - time.time() % SECOND + 0.01)
+
+
+def wait_out(response) -> None:
+    time.sleep(int(response["Retry-After"]))
+
+
+def assert_refused_page(response, doing: str) -> None:
+    assert response.status_code == 429
+    assert f"the limit for {doing}" in text_of(response)
+    assert 1 <= int(response["Retry-After"]) <= SECOND
+
+
+def assert_refused_api(response, doing: str) -> None:
+    assert response.status_code == 429
+    assert f"the limit for {doing}" in response.json()["error"]
+    assert 1 <= int(response["Retry-After"]) <= SECOND
+    assert response["X-RateLimit-Remaining"] == "0"
+
+
+def old(account: Account) -> Account:
+    """Make ``account`` two days old, past the stricter first day."""
+    account.date_joined = timezone.now() - timedelta(days=2)
+    account.save(update_fields=["date_joined"])
+    return account
+
+
+# --- posting ---------------------------------------------------------------------
+
+
+def test_posting_through_the_compose_form(rate_limits, csrf_client, alice):
+    rate_limits(post__account=(2, SECOND))
+    client = logged_in(csrf_client, alice)
+
+    def post(n: int):
+        data = {"text": f"note {n}", "visibility": "public"}
+        return submit(client, "/", "/notes", data)
+
+    fresh_window()
+    assert [post(n).status_code for n in range(2)] == [302, 302]
+    refused = post(2)
+    assert_refused_page(refused, "posting")
+    assert Post.objects.count() == 2
+    wait_out(refused)
+    assert post(3).status_code == 302
+    assert Post.objects.count() == 3
+
+
+def test_posting_through_the_api(rate_limits, alice):
+    rate_limits(post__account=(2, SECOND))
+    api = ApiClient(make_token(alice, "write"))
+
+    def post(n: int):
+        return api.post_json("/api/v1/statuses", {"status": f"note {n}"})
+
+    fresh_window()
+    assert [post(n).status_code for n in range(2)] == [200, 200]
+    refused = post(2)
+    assert_refused_api(refused, "posting")
+    assert refused["X-RateLimit-Limit"] == "2"
+    assert Post.objects.count() == 2
+    wait_out(refused)
+    assert post(3).status_code == 200
+
+
+def test_first_day_accounts_have_the_stricter_limit(rate_limits, alice, bob):
+    rate_limits(post__account=(3, SECOND), post__new=(1, SECOND))
+    old(bob)
+    fresh_window()
+    publish_note(alice, text="hello")
+    with pytest.raises(RateLimitedError):
+        publish_note(alice, text="again")
+    for n in range(3):
+        publish_note(bob, text=f"established {n}")
+    with pytest.raises(RateLimitedError) as refused:
+        publish_note(bob, text="one too many")
+    assert "3 in 1 second" in refused.value.message
+    time.sleep(refused.value.quota.retry_after)
+    publish_note(alice, text="next window")
+    assert Post.objects.filter(author=alice).count() == 2
+
+
+def test_the_burst_limit_holds_inside_the_longer_one(rate_limits, alice):
+    rate_limits(post__account=(100, 60), post__burst=(2, SECOND))
+    fresh_window()
+    publish_note(alice, text="one")
+    publish_note(alice, text="two")
+    with pytest.raises(RateLimitedError) as refused:
+        publish_note(alice, text="three")
+    time.sleep(refused.value.quota.retry_after)
+    publish_note(alice, text="three, later")
+    assert Post.objects.count() == 3
+
+
+def test_one_address_is_limited_across_accounts(rate_limits, csrf_client, alice, bob):
+    rate_limits(post__ip=(2, SECOND))
+    other = Client(enforce_csrf_checks=True)
+    fresh_window()
+    for client, who in ((csrf_client, alice), (other, bob)):
+        logged_in(client, who)
+        data = {"text": "hi", "visibility": "public"}
+        assert submit(client, "/", "/notes", data).status_code == 302
+    data = {"text": "from elsewhere", "visibility": "public"}
+    assert (
+        submit(other, "/", "/notes", data, REMOTE_ADDR="192.0.2.9").status_code == 302
+    )
+    refused = submit(csrf_client, "/", "/notes", {"text": "more", "visibility": ""})
+    assert_refused_page(refused, "posting")
+    assert Post.objects.count() == 3
+
+
+def test_an_htmx_post_gets_the_message_alone(rate_limits, csrf_client, alice):
+    rate_limits(post__account=(0, SECOND))
+    client = logged_in(csrf_client, alice)
+    token = client.get("/").cookies["csrftoken"].value
+    response = client.post(
+        "/notes",
+        {"text": "hi"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
+    assert response.status_code == 429
+    assert text_of(response).startswith('<p class="error" role="alert">')
+    assert "<html" not in text_of(response)
+
+
+# --- following, digging ------------------------------------------------------------
+
+
+def test_following_through_the_profile_button(rate_limits, csrf_client, alice):
+    rate_limits(follow__account=(2, SECOND))
+    client = logged_in(csrf_client, alice)
+    people = AccountFactory.create_batch(4)
+
+    def follow(person: Account):
+        page = f"/@{person.username}"
+        return submit(client, page, f"{page}/follow", {})
+
+    fresh_window()
+    assert [follow(p).status_code for p in people[:2]] == [302, 302]
+    # Following someone already followed changes nothing and costs nothing.
+    assert follow(people[0]).status_code == 302
+    refused = follow(people[2])
+    assert_refused_page(refused, "following")
+    assert Follow.objects.filter(follower=alice).count() == 2
+    wait_out(refused)
+    assert follow(people[3]).status_code == 302
+    assert Follow.objects.filter(follower=alice).count() == 3
+
+
+def test_digging_through_the_api_favourite(rate_limits, alice, bob):
+    rate_limits(digg__account=(2, SECOND))
+    posts = [publish_note(bob, text=f"story {n}") for n in range(4)]
+    api = ApiClient(make_token(alice, "write"))
+
+    def digg(post: Post):
+        return api.post(f"/api/v1/statuses/{post.id}/favourite")
+
+    fresh_window()
+    assert [digg(p).status_code for p in posts[:2]] == [200, 200]
+    refused = digg(posts[2])
+    assert_refused_api(refused, "digging and favouriting")
+    assert Favourite.objects.count() == 2
+    wait_out(refused)
+    assert digg(posts[3]).status_code == 200
+    assert Favourite.objects.count() == 3
+
+
+# --- signing up and logging in ------------------------------------------------------
+
+
+def test_signing_up_from_one_address(rate_limits, db):
+    rate_limits(signup__ip=(2, SECOND))
+
+    def sign_up(name: str, address: str = "127.0.0.1"):
+        client = Client(enforce_csrf_checks=True)
+        data = {"username": name, "password": PASSWORD, "display_name": ""}
+        return submit(client, "/signup", "/signup", data, REMOTE_ADDR=address)
+
+    fresh_window()
+    assert [sign_up(n).status_code for n in ("ann", "ben")] == [302, 302]
+    refused = sign_up("cat")
+    assert_refused_page(refused, "signing up")
+    assert sign_up("dot", address="192.0.2.1").status_code == 302
+    assert not Account.objects.filter(username="cat").exists()
+    wait_out(refused)
+    assert sign_up("cat").status_code == 302
+
+
+def _log_in(username: str, password: str, address: str = "127.0.0.1"):
+    client = Client(enforce_csrf_checks=True)
+    data = {"username": username, "password": password}
+    return submit(client, "/login", "/login", data, REMOTE_ADDR=address)
+
+
+def test_logging_in_from_one_address(rate_limits, alice):
+    rate_limits(login__ip=(2, SECOND))
+    fresh_window()
+    # Wrong guesses count as much as right ones.
+    assert _log_in("alice", "wrong").status_code == 400
+    assert _log_in("bob", "wrong").status_code == 400
+    refused = _log_in("alice", PASSWORD)
+    assert_refused_page(refused, "logging in")
+    assert not refused.wsgi_request.user.is_authenticated
+    wait_out(refused)
+    assert _log_in("alice", PASSWORD).status_code == 302
+
+
+def test_logging_in_to_one_account_from_many_addresses(rate_limits, alice):
+    rate_limits(login__account=(2, SECOND))
+    fresh_window()
+    assert _log_in("alice", "wrong", "192.0.2.1").status_code == 400
+    assert _log_in("ALICE", "wrong", "192.0.2.2").status_code == 400
+    refused = _log_in("alice", PASSWORD, "192.0.2.3")
+    assert_refused_page(refused, "logging in")
+    # Another account is not held up by alice's attacker.
+    assert _log_in("bob", "wrong", "192.0.2.4").status_code == 400
+    wait_out(refused)
+    assert _log_in("alice", PASSWORD, "192.0.2.5").status_code == 302
+
+
+def test_logging_in_through_the_password_grant(rate_limits, settings, alice):
+    settings.HUBBUB_OAUTH_PASSWORD_GRANT = True
+    rate_limits(login__account=(1, SECOND))
+    app, secret = make_app()
+
+    def grant(password: str):
+        return password_grant(Client(), app, secret, password=password)
+
+    fresh_window()
+    assert grant(PASSWORD).status_code == 200
+    refused = grant(PASSWORD)
+    assert_refused_api(refused, "logging in")
+    wait_out(refused)
+    assert grant(PASSWORD).json()["access_token"]
+
+
+# --- the counter --------------------------------------------------------------------
+
+
+def test_no_limit_is_counted_when_they_are_off(settings, alice):
+    settings.HUBBUB_RATE_LIMITS = {"post:account": (0, 60)}
+    enforce("post", account=alice)  # off by default in tests: no refusal
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_hits_never_share_the_last_slot():
+    used: list[int] = []
+    run_together(
+        [
+            lambda: used.extend(
+                hit("race", limit=50, period=60, now=6000.0).used for _ in range(10)
+            )
+            for _ in range(8)
+        ]
+    )
+    assert sorted(used) == list(range(1, 81))
