@@ -140,6 +140,11 @@ HUBBUB_STREAMING_URL = _env("STREAMING_URL").rstrip("/")
 HUBBUB_STREAMING_RECHECK = float(_env("STREAMING_RECHECK", "2"))
 # Seconds between heartbeats on an idle stream (Mastodon.py wants <= 15).
 HUBBUB_STREAMING_HEARTBEAT = float(_env("STREAMING_HEARTBEAT", "10"))
+# Social news: how many promotions a day the adaptive threshold aims at.
+HUBBUB_NEWS_PROMOTIONS_PER_DAY = float(_env("NEWS_PROMOTIONS_PER_DAY", "20"))
+# Addresses link previews may fetch although they are internal (an
+# operator's LAN peers), comma-separated; empty refuses every one (S3).
+HUBBUB_PREVIEW_ALLOW_ADDRESSES = _env("PREVIEW_ALLOW_ADDRESSES")
 # Test-only fault injection: "fanout.batch_delay:SECONDS" slows each batch.
 HUBBUB_FAULT = _env("FAULT")
 
@@ -162,6 +167,7 @@ INSTALLED_APPS = [
     "hubbub.notifications",
     "hubbub.search",
     "hubbub.moderation",
+    "hubbub.news",
     "hubbub.blog",
     "hubbub.web",
     "hubbub.api",

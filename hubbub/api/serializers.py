@@ -51,6 +51,8 @@ NOTIFICATION_TYPES: dict[str, str] = {
     NotificationType.REBLOG.value: "reblog",
     NotificationType.FOLLOW.value: "follow",
     NotificationType.FOLLOW_REQUEST.value: "follow_request",
+    # Mastodon's nearest: a status to look at, shown with its author.
+    NotificationType.PROMOTED.value: "status",
 }
 
 

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count
 from django.db.models.expressions import RawSQL
 
 from hubbub.accounts.models import Account, Block, Follow, Mute
@@ -59,6 +60,15 @@ class TimelineStore(Protocol):
         past ``after_follower_id`` has been written.
         """
 
+    def add_followed(self, reader_id: int, posts: list[Post]) -> None:
+        """Put a newly followed account's ``posts`` in one reader's timeline.
+
+        Each is added only if fan-out would have given it to the reader
+        (see ``fan_out_batch``); oldest first, so the first boost of a post
+        is the one kept. ``posts`` come with ``in_reply_to`` and
+        ``reblog_of__author`` loaded.
+        """
+
     def remove_author(self, reader_id: int, author_id: int) -> None:
         """Remove every post by ``author_id`` from one reader's timeline."""
 
@@ -70,6 +80,12 @@ class TimelineStore(Protocol):
 
     def readers_of(self, post_id: int, reader_ids: set[int]) -> set[int]:
         """Return which of ``reader_ids`` have ``post_id`` in their timeline."""
+
+    def over_length(self, reader_ids: list[int]) -> list[int]:
+        """Return which of ``reader_ids`` hold more than HUBBUB_TIMELINE_LENGTH."""
+
+    def trim(self, reader_id: int) -> None:
+        """Drop a reader's entries beyond the newest HUBBUB_TIMELINE_LENGTH."""
 
 
 def _cursor_sql(column: str, bounds: PageBounds) -> tuple[str, list[int]]:
@@ -135,7 +151,6 @@ class SQLTimelineStore:
     def fan_out_batch(self, post: Post, *, after_follower_id: int) -> int | None:
         batch = settings.HUBBUB_FANOUT_BATCH_SIZE
         follow = Follow._meta.db_table
-        rules_sql, rules_params = self._follower_rules(post)
         with connection.cursor() as cursor:
             # The batch's last follower bounds this batch and starts the next.
             cursor.execute(
@@ -144,19 +159,38 @@ class SQLTimelineStore:
                 [post.author_id, after_follower_id, batch - 1],
             )
             row = cursor.fetchone()
-            upper = row[0] if row else None
-            upper_sql = " AND f.follower_id <= %s" if upper is not None else ""
+        upper = row[0] if row else None
+        if upper is None:
+            self._insert_for_followers(
+                post, " AND f.follower_id > %s", [after_follower_id]
+            )
+        else:
+            self._insert_for_followers(
+                post,
+                " AND f.follower_id > %s AND f.follower_id <= %s",
+                [after_follower_id, upper],
+            )
+        return upper
+
+    def add_followed(self, reader_id: int, posts: list[Post]) -> None:
+        for post in sorted(posts, key=lambda p: p.id):
+            self._insert_for_followers(post, " AND f.follower_id = %s", [reader_id])
+
+    def _insert_for_followers(
+        self, post: Post, which_sql: str, which_params: list[int]
+    ) -> None:
+        """Write ``post`` for the author's followers that ``which_sql`` picks
+        (a condition on ``f.follower_id``), as fan-out's rules allow."""
+        follow = Follow._meta.db_table
+        rules_sql, rules_params = self._follower_rules(post)
+        with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {self.table} (reader_id, post_id)"  # noqa: S608
                 f" SELECT f.follower_id, %s FROM {follow} f"
-                f" WHERE f.followee_id = %s AND f.follower_id > %s{upper_sql}"
-                f"{rules_sql}"
+                f" WHERE f.followee_id = %s{which_sql}{rules_sql}"
                 " ON CONFLICT (reader_id, post_id) DO NOTHING",
-                [post.id, post.author_id, after_follower_id]
-                + ([upper] if upper is not None else [])
-                + rules_params,
+                [post.id, post.author_id, *which_params, *rules_params],
             )
-        return upper
 
     def _follower_rules(self, post: Post) -> tuple[str, list[int]]:
         """Return the SQL that picks which of the author's followers get ``post``.
@@ -279,8 +313,17 @@ class SQLTimelineStore:
         ]
         return RawSQL(sql, params)  # noqa: S611
 
+    def over_length(self, reader_ids: list[int]) -> list[int]:
+        # Counted on the (reader, post) index alone.
+        return list(
+            TimelineEntry.objects.filter(reader_id__in=reader_ids)
+            .values("reader_id")
+            .annotate(entries=Count("*"))
+            .filter(entries__gt=settings.HUBBUB_TIMELINE_LENGTH)
+            .values_list("reader_id", flat=True)
+        )
+
     def trim(self, reader_id: int) -> None:
-        """Drop a reader's entries beyond the newest HUBBUB_TIMELINE_LENGTH."""
         keep = settings.HUBBUB_TIMELINE_LENGTH
         oldest_kept = (
             TimelineEntry.objects.filter(reader_id=reader_id)

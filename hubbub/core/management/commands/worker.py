@@ -1,7 +1,9 @@
 """Run a task worker, with the sweeper that re-drives lost fan-outs.
 
 The sweeper also re-queues scheduled articles whose publication job was
-lost, and prunes old events from the database event bus.
+lost, caps stored timelines, prunes old events from the database event bus
+and runs the periodic social-news jobs (promotion after the dwell,
+archiving, the front-page re-rank, the threshold and co-digg overlap).
 """
 
 import logging
@@ -16,22 +18,36 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from hubbub.blog.actions import repeat_publications
 from hubbub.core.events import get_bus
-from hubbub.timelines.tasks import redrive_stalled_fan_outs
+from hubbub.news.tasks import run_periodic_jobs
+from hubbub.timelines.tasks import redrive_stalled_fan_outs, trim_timelines
 
 logger = logging.getLogger(__name__)
 
 
+def sweep(trim_after: int) -> int:
+    """Re-drive stalled fan-outs and scheduled publications, trim the next
+    slice of timelines after reader ``trim_after`` and prune old events;
+    return the next slice's cursor."""
+    redrive_stalled_fan_outs()
+    repeat_publications()
+    trim_after = trim_timelines(after_reader_id=trim_after)
+    get_bus().prune()
+    return trim_after
+
+
 def sweep_forever(stop: threading.Event, *, interval: float) -> None:
-    """Re-drive stalled fan-outs and publications, prune old events, until
-    ``stop``."""
+    """Sweep every ``interval`` seconds until ``stop``."""
+    trim_after = 0
     while not stop.wait(interval):
         try:
-            redrive_stalled_fan_outs()
-            repeat_publications()
-            get_bus().prune()
+            trim_after = sweep(trim_after)
         except Exception:
             # A failed sweep (database restarting, say) is retried next time.
             logger.exception("Fan-out sweep failed")
+        try:
+            run_periodic_jobs()
+        except Exception:
+            logger.exception("News jobs failed")
         finally:
             close_old_connections()
 
