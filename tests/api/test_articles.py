@@ -76,6 +76,8 @@ def test_schedule_and_bad_schedules(alice_api):
         ("2001-01-01T00:00:00Z", 422),
         ("2226-01-01T00:00:00Z", 422),
         ("next tuesday", 422),
+        ("2030-13-45T00:00:00Z", 422),
+        ("2030-01-01T00:00:00", 422),
     ]:
         response = alice_api.post_json(url, {"publish_at": when})
         assert response.status_code == status, when

@@ -153,7 +153,11 @@ def publish(
     me = signed_in(request)
     when = None
     if payload is not None and payload.publish_at:
-        when = parse_datetime(payload.publish_at)
+        try:
+            when = parse_datetime(payload.publish_at)
+        except ValueError:
+            # Well formed but not a real time, such as month 13.
+            when = None
         if when is None:
             raise ValidationError("publish_at is not an RFC 3339 time.")
     article = actions.publish_article(me, article_id=path_id(id), publish_at=when)
