@@ -16,9 +16,9 @@ from django.utils import timezone
 from hubbub.accounts.models import Account
 from hubbub.blog.content import ArticleContent, card_html, card_text, parse_tags
 from hubbub.blog.models import ApprovedCommenter, Article, CommentHold, State
-from hubbub.core.ids import new_id
+from hubbub.core.ids import id_at, new_id
 from hubbub.core.ratelimits import enforce
-from hubbub.posts.actions import delete_post, store_tags
+from hubbub.posts.actions import delete_post, later_post_at, store_tags
 from hubbub.posts.models import Kind, Mention, Post, PostTag, Visibility
 from hubbub.timelines.store import get_store
 
@@ -243,25 +243,29 @@ def publish_due_article(article_id: int) -> bool:
     return True
 
 
-def _do_publish(article: Article, now: datetime) -> None:
+def _do_publish(
+    article: Article, now: datetime, *, backdate: datetime | None = None
+) -> None:
     """Make ``article`` published: write or restore its Post and fan it out.
 
     Call inside a transaction holding the article's row, with the article
     not live. The Post is made on first publication; after an unpublish the
     same Post is restored, so the id, URL and conversation stay.
+    ``backdate`` dates a first publication in the past (the demo seed).
     """
     from hubbub.timelines.tasks import enqueue_fan_out
 
     author = article.author
     if article.post is None:
+        when = backdate or now
         post = Post.objects.create(
-            id=new_id(),
+            id=id_at(when) if backdate else new_id(),
             author=author,
             kind=Kind.ARTICLE,
             visibility=Visibility.PUBLIC,
             text="",
             html="",
-            created_at=now,
+            created_at=when,
             fanout_queued_at=now,
         )
         article.post = post
@@ -277,7 +281,8 @@ def _do_publish(article: Article, now: datetime) -> None:
     article.save()
     _write_post(article)
     Account.objects.filter(pk=author.pk).update(
-        posts_count=F("posts_count") + 1, last_post_at=now
+        posts_count=F("posts_count") + 1,
+        last_post_at=later_post_at(post.created_at),
     )
     get_store().add(author.pk, [post.id])
     transaction.on_commit(lambda: enqueue_fan_out(post.id))

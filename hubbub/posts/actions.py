@@ -5,7 +5,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 
@@ -169,7 +169,7 @@ def _do_publish_note(
         _store_mentions_and_tags(post, parsed)
         record_references(post, [t.value for t in parsed.tokens if t.kind == "url"])
         Account.objects.filter(pk=author.pk).update(
-            posts_count=F("posts_count") + 1, last_post_at=when
+            posts_count=F("posts_count") + 1, last_post_at=later_post_at(when)
         )
         get_store().add(author.pk, [post.id])
         transaction.on_commit(lambda: enqueue_fan_out(post.id))
@@ -182,6 +182,12 @@ def _count_comment(conversation_id: int, delta: int) -> None:
     from hubbub.news.actions import count_comment
 
     count_comment(conversation_id, delta)
+
+
+def later_post_at(when: datetime) -> Greatest:
+    """Return an update of ``Account.last_post_at`` to ``when`` that never
+    moves it back: a backdated post (the demo seed) may be older."""
+    return Greatest(Coalesce(F("last_post_at"), when), when)
 
 
 def _store_mentions_and_tags(post: Post, parsed: ParsedText) -> None:
