@@ -206,3 +206,19 @@ def test_unpublish_takes_the_article_down(alice_client):
     submit(alice_client, url, f"/blog/{article.id}/unpublish", {})
     assert Client().get(url).status_code == 404
     assert re.search("Bread at dawn", text_of(alice_client.get("/blog/drafts")))
+
+
+def test_a_block_hides_articles_both_ways(alice, bob):
+    from hubbub.accounts.actions import block_account
+
+    article = actions.publish_article(
+        alice,
+        article_id=None,
+        content=check_content(title="Bread at dawn", source="Text."),
+    )
+    block_account(alice, target=bob)
+    bob_client = logged_in(Client(), bob)
+    url = f"/@alice/blog/{article.post_id}/bread-at-dawn"
+    assert bob_client.get(url).status_code == 404
+    assert "Bread at dawn" not in text_of(bob_client.get("/@alice/blog"))
+    assert "Bread at dawn" in text_of(Client().get("/@alice/blog"))
