@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from hubbub.api.hubbub import articles
+from hubbub.api.extensions import articles, news
 from hubbub.api.mastodon import (
     accounts,
     apps,
@@ -30,6 +30,7 @@ for module in (
     stubs,
     oauth,
     articles,
+    news,
 ):
     api.add_router("", module.router)
 

@@ -122,7 +122,7 @@ class ApprovedCommenter(models.Model):
 
 
 class Reference(models.Model):
-    """``post`` links to ``target`` (an article, later a story): "mentioned in".
+    """``post`` links to ``target`` (an article or a story): "mentioned in".
 
     Found by ``blog.references.linked_post_ids`` when a note is published.
     """

@@ -1,7 +1,7 @@
-"""Notes that link to an article (later a story): "mentioned in".
+"""Notes that link to an article or a story: "mentioned in".
 
 ``linked_post_ids`` is the one place that knows which of the site's pages
-stand for a post; the news app adds its story page to ``LINKABLE_PAGES``.
+stand for a post; a new kind of post page joins ``LINKABLE_PAGES``.
 """
 
 from urllib.parse import urlsplit
@@ -13,7 +13,11 @@ from hubbub.blog.models import Reference
 from hubbub.posts.models import Kind, Post
 
 # URL name (in the "web" namespace) -> the path argument holding the post id.
-LINKABLE_PAGES = {"article": "post_id", "article_by_id": "post_id"}
+LINKABLE_PAGES = {
+    "article": "post_id",
+    "article_by_id": "post_id",
+    "story": "post_id",
+}
 # The links of one note that are looked at (a note has at most 140
 # characters, so this only bounds a pathological caller).
 MAX_LINKS = 10

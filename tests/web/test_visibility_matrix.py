@@ -276,6 +276,25 @@ def _article_page(name: str) -> Check:
     return check
 
 
+def _story_page(name: str) -> Check:
+    """A page about one story, by id: a note is no story, so every note's
+    id is a 404 that shows nothing (story comments' visibility is checked
+    in tests/web/test_news.py)."""
+
+    def check(world: World, viewer: str) -> list[str]:
+        problems = []
+        client = world.client(viewer)
+        for note in world.notes.values():
+            url = reverse(f"web:{name}", args=[note.post.id])
+            response = client.get(url)
+            if response.status_code != 404:
+                problems.append(f"{viewer} {url}: {response.status_code}, not 404")
+            problems += _leaks(viewer, url, response.content.decode(), world)
+        return problems
+
+    return check
+
+
 def _conversation_feed(world: World, viewer: str) -> list[str]:
     """A conversation's feed is public: what an anonymous reader may see of
     the thread; 404 when an anonymous reader or the viewer may not see the
@@ -307,6 +326,12 @@ def _conversation_feed(world: World, viewer: str) -> list[str]:
     return problems
 
 
+def _never(viewer: str, note: Note) -> bool:
+    # News lists show stories only, blog indexes and article feeds show
+    # articles only, and every post here is a note.
+    return False
+
+
 # Pages that show one post, by id.
 POST_PAGES: dict[str, Check] = {
     "note": _post_page("note", thread=True),
@@ -315,12 +340,9 @@ POST_PAGES: dict[str, Check] = {
     "article": _article_page("article"),
     "article_by_id": _article_page("article_by_id"),
     "conversation_feed": _conversation_feed,
+    "story": _story_page("story"),
+    "story_why": _story_page("story_why"),
 }
-
-
-def _never(viewer: str, note: Note) -> bool:
-    # Blog indexes and article feeds list articles; a note never shows.
-    return False
 
 
 # Pages that list posts, with the rule for which appear.
@@ -349,6 +371,10 @@ LISTINGS: dict[str, Check] = {
     "held_comments": _listing(
         lambda n: reverse("web:held_comments"), _never, anonymous_status=302
     ),
+    "news": _listing(lambda n: reverse("web:news"), _never),
+    "news_newest": _listing(lambda n: reverse("web:news_newest"), _never),
+    "upcoming": _listing(lambda n: reverse("web:upcoming"), _never),
+    "news_review": _listing(lambda n: reverse("web:news_review"), _never),
 }
 
 # GET pages that never show a post: checked that none leaks onto them.
@@ -362,6 +388,7 @@ NO_POSTS = {
     "follow_requests",
     "blocks",
     "mutes",
+    "submit_story",
 }
 
 # GET pages about the viewer's own articles: drafts and the editor. They
@@ -388,6 +415,15 @@ ACTIONS = {
     "unpublish_article",
     "article_comments",
     "held_comment",
+    "digg",
+    "undigg",
+    "bury_story",
+    "unbury_story",
+    "comment",
+    "hold_story",
+    "release_story",
+    "bury_comment",
+    "report_post",
 }
 
 # How each URL parameter is filled in.
@@ -522,12 +558,9 @@ def test_anonymous_sees_only_public_and_unlisted_and_blocked_gets_404(world):
     assert shown == {"public", "unlisted"}
 
     blocked = world.client(BLOCKED)
-    for name in POST_PAGES:
+    for pattern in _web_patterns():
+        if pattern.name not in POST_PAGES:
+            continue
         for note in world.notes.values():
-            args: list[object] = ["ava", note.post.id]
-            if name == "article":
-                args.append("x")
-            elif name == "conversation_feed":
-                args = [note.post.id, "rss"]
-            response = blocked.get(reverse(f"web:{name}", args=args))
-            assert response.status_code == 404, (name, note.key)
+            response = blocked.get(_url(pattern, note.post))
+            assert response.status_code == 404, (pattern.name, note.key)

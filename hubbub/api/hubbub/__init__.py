@@ -1,1 +1,0 @@
-"""hubbub's own API, under ``/api/hubbub/v1``."""
