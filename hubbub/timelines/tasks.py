@@ -14,6 +14,7 @@ from hubbub.accounts.models import Account
 from hubbub.core import events
 from hubbub.core.prepared import PreparedQueries, Stand
 from hubbub.posts.models import Post, Visibility
+from hubbub.timelines.redis_store import RedisTimelineStore
 from hubbub.timelines.store import get_store
 
 logger = logging.getLogger(__name__)
@@ -132,3 +133,15 @@ def trim_timelines(*, after_reader_id: int = 0, readers: int = 1000) -> int:
     for reader_id in store.over_length(reader_ids):
         store.trim(reader_id)
     return reader_ids[-1] if len(reader_ids) == readers else 0
+
+
+@task()
+def rebuild_home_timeline(reader_id: int) -> None:
+    """Rebuild a reader's Redis timeline from the database (a no-op on SQL).
+
+    Queued by the first read that finds the reader's set missing; that read
+    is served from the database meanwhile.
+    """
+    store = get_store()
+    if isinstance(store, RedisTimelineStore):
+        store.rebuild(reader_id)

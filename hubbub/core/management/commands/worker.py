@@ -1,9 +1,10 @@
 """Run a task worker, with the sweeper that re-drives lost fan-outs.
 
-The sweeper also caps stored timelines, prunes old events from the
-database event bus and runs the periodic social-news jobs (promotion after
-the dwell, archiving, the front-page re-rank, the threshold and co-digg
-overlap).
+The worker is the one the configured queue needs: django-tasks-db's for
+the database queue, RQ's for Redis. The sweeper also caps stored
+timelines, prunes old events from the database event bus and runs the
+periodic social-news jobs (promotion after the dwell, archiving, the
+front-page re-rank, the threshold and co-digg overlap).
 """
 
 import logging
@@ -11,6 +12,7 @@ import threading
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils.crypto import get_random_string
@@ -66,18 +68,43 @@ class Command(BaseCommand):
             daemon=True,
         )
         sweeper.start()
-        worker = Worker(
-            queue_names=["*"],
-            interval=options["interval"],
-            batch=False,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id=get_random_string(32),
-            excluded_queue_names=[],
-        )
-        worker.configure_signals()
         try:
-            worker.run()
+            if settings.TASK_QUEUE == "redis":
+                run_rq_worker()
+            else:
+                run_database_worker(interval=options["interval"])
         finally:
             stop.set()
+
+
+def run_database_worker(*, interval: float) -> None:
+    """Run django-tasks-db's worker on every queue until it is signalled."""
+    worker = Worker(
+        queue_names=["*"],
+        interval=interval,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=get_random_string(32),
+        excluded_queue_names=[],
+    )
+    worker.configure_signals()
+    worker.run()
+
+
+def run_rq_worker() -> None:
+    """Run an RQ worker on hubbub's queues until it is signalled.
+
+    A SimpleWorker runs each job in this process: RQ's default worker
+    forks a child per job, which would share this process's database
+    connection pool with the sweeper thread. A job that kills the process
+    is re-driven by another worker's sweeper, as with the database queue.
+    """
+    import django_rq
+    from django_tasks_rq import Job
+
+    worker = django_rq.get_worker(
+        *settings.TASK_QUEUES, job_class=Job, worker_class="rq.worker.SimpleWorker"
+    )
+    worker.work(with_scheduler=False)
