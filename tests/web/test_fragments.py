@@ -153,7 +153,7 @@ def test_each_viewer_sees_their_own_buttons(alice_client, alice, bob, note):
     assert "Delete" not in article(alice_client, note)
 
 
-def test_the_home_page_is_three_queries(alice_client, bob, note, run_jobs):
+def test_the_home_page_is_at_most_three_queries(alice_client, bob, note, run_jobs):
     with run_jobs():
         for n in range(25):
             publish_note(bob, text=f"note {n}")
@@ -163,5 +163,6 @@ def test_the_home_page_is_three_queries(alice_client, bob, note, run_jobs):
         response = alice_client.get("/")
 
     assert response.status_code == 200
-    # The session, the account and the page of notes.
-    assert len(queries) == 3, [q["sql"][:80] for q in queries]
+    # The session (unless Redis caches it), the account and the page.
+    session = 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
+    assert len(queries) == 2 + session, [q["sql"][:80] for q in queries]
