@@ -233,7 +233,12 @@ class Serializer:
             "uri": f"{author['uri']}/statuses/{post.id}",
             # The web's note page is the profile URL plus the id; a
             # reverse() per status would cost more than the rest together.
-            "url": f"{author['url']}/{post.id}",
+            # A story's page is its news page (Mastodon §6).
+            "url": (
+                self.base + reverse("web:story", args=[post.id])
+                if post.id in data.stories
+                else f"{author['url']}/{post.id}"
+            ),
             "created_at": rfc3339(post.created_at),
             "edited_at": None,
             "account": author,
