@@ -480,7 +480,7 @@ def post_comment(request: HttpRequest, post_id: int) -> HttpResponse:
     if form.is_valid():
         parent_id = form.cleaned_data["in_reply_to"] or found.pk
         parent = found.post if parent_id == found.pk else get_post(viewer, parent_id)
-        if parent.conversation_id != found.pk:
+        if parent.conversation_id != found.post.conversation_id:
             return _bad_request(request, "That comment is not on this story.")
         visibility = Visibility.PUBLIC
         if parent.pk != found.pk:
