@@ -6,6 +6,7 @@ from typing import TypeVar
 from django.db.models import Model, QuerySet
 
 from hubbub.accounts.models import Account
+from hubbub.core.db import replica_reads
 from hubbub.posts.models import Post
 from hubbub.posts.queries import (
     public_posts,
@@ -46,8 +47,9 @@ def home_timeline(viewer: Account, bounds: PageBounds) -> list[Post]:
 
 
 def public_timeline(viewer: Account | None, bounds: PageBounds) -> list[Post]:
-    """Return one page of the public timeline."""
-    return page_of(with_viewer_flags(public_posts(viewer), viewer), bounds)
+    """Return one page of the public timeline (from a read replica, if any)."""
+    with replica_reads():
+        return page_of(with_viewer_flags(public_posts(viewer), viewer), bounds)
 
 
 def profile_timeline(
