@@ -20,8 +20,11 @@ from django.utils.http import RFC3986_SUBDELIMS
 from hubbub.accounts.models import Account
 from hubbub.accounts.queries import Relationship, relationships
 from hubbub.api.models import Application
+from hubbub.blog.slugs import slugify_title
+from hubbub.news.models import Story
+from hubbub.news.queries import stories_for_posts
 from hubbub.notifications.models import Notification, NotificationType
-from hubbub.posts.models import Post, Tag, Visibility
+from hubbub.posts.models import Kind, Post, Tag, Visibility
 from hubbub.posts.queries import author_ids, mentions_and_tags, tag_history
 
 # hubbub's "followers" is Mastodon's "private".
@@ -92,6 +95,8 @@ class PageData:
     reply_authors: dict[int, int] = field(default_factory=dict)
     mentions: dict[int, list[Account]] = field(default_factory=dict)
     tags: dict[int, list[Tag]] = field(default_factory=dict)
+    # The Story rows of the page's stories, for their link cards.
+    stories: dict[int, Story] = field(default_factory=dict)
 
 
 def load_page_data(viewer: Account | None, posts: list[Post]) -> PageData:
@@ -107,11 +112,13 @@ def load_page_data(viewer: Account | None, posts: list[Post]) -> PageData:
         if parent
     }
     mentions, tags = mentions_and_tags(shown)
+    originals = [p.reblog_of or p for p in posts]
     return PageData(
         viewer=viewer,
         reply_authors=author_ids(parents),
         mentions=mentions,
         tags=tags,
+        stories=stories_for_posts({p.id for p in originals if p.kind == Kind.STORY}),
     )
 
 
@@ -222,12 +229,20 @@ class Serializer:
         author = self.account(post.author)
         original = post.reblog_of
         reply_to = post.in_reply_to_id
+        # The web's note page is the profile URL plus the id; a reverse()
+        # per status would cost more than the rest together.
+        url = f"{author['url']}/{post.id}"
+        if post.kind == "article":
+            # An article's page; its text starts with the title (card_text).
+            slug = slugify_title(post.text.split("\n", 1)[0])
+            url = f"{author['url']}/blog/{post.id}/{slug}"
+        elif post.id in data.stories:
+            # A story's page is its news page (Mastodon §6).
+            url = self.base + reverse("web:story", args=[post.id])
         rendered: dict[str, Any] = {
             "id": str(post.id),
             "uri": f"{author['uri']}/statuses/{post.id}",
-            # The web's note page is the profile URL plus the id; a
-            # reverse() per status would cost more than the rest together.
-            "url": f"{author['url']}/{post.id}",
+            "url": url,
             "created_at": rfc3339(post.created_at),
             "edited_at": None,
             "account": author,
@@ -253,7 +268,7 @@ class Serializer:
             ],
             "emojis": [],
             "media_attachments": [],
-            "card": None,
+            "card": _card(data.stories[post.id]) if post.id in data.stories else None,
             "poll": None,
         }
         if data.viewer is not None:
@@ -324,6 +339,27 @@ class Serializer:
             }
             for note in notes
         ]
+
+
+def _card(story: Story) -> dict[str, Any]:
+    """Return a story's PreviewCard: its fetched preview, else its own
+    title and blurb (Mastodon §6: stories may carry the link preview)."""
+    return {
+        "url": story.normalised_url,
+        "title": story.preview_title or story.title,
+        "description": story.preview_description or story.blurb,
+        "type": "link",
+        "author_name": "",
+        "author_url": "",
+        "provider_name": story.preview_site_name or story.domain,
+        "provider_url": "",
+        "html": "",
+        "width": 0,
+        "height": 0,
+        "image": story.preview_image_url or None,
+        "embed_url": "",
+        "blurhash": None,
+    }
 
 
 def relationship(account_id: int, found: Relationship) -> dict[str, Any]:

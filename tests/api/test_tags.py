@@ -87,3 +87,45 @@ def test_following_a_tag_is_refused_and_unfollowing_returns_it(alice, bob):
     assert left.json()["following"] is False
     assert client.post("/api/v1/tags/nothing/unfollow").status_code == 404
     assert client.get("/api/v1/followed_tags").json() == []
+
+
+def test_account_statuses_tagged_lists_only_that_hashtag(alice, bob, anon):
+    tagged = publish_note(alice, text="Loaf #Sourdough")
+    publish_note(alice, text="Loaf without a tag")
+    publish_note(alice, text="Secret #sourdough", visibility="followers")
+    publish_note(bob, text="Someone else's #sourdough")
+    url = f"/api/v1/accounts/{alice.pk}/statuses"
+    for name in ("sourdough", "SOURDOUGH", "%23Sourdough"):
+        found = anon.get(f"{url}?tagged={name}").json()
+        assert [s["id"] for s in found] == [str(tagged.id)]
+    assert anon.get(f"{url}?tagged=rye").json() == []
+    assert len(anon.get(url).json()) == 2
+
+
+def test_tag_timeline_takes_any_all_and_none(alice, anon):
+    bread = publish_note(alice, text="#bread alone")
+    both = publish_note(alice, text="#bread and #rye")
+    rye = publish_note(alice, text="#rye alone")
+    spelt = publish_note(alice, text="#Spelt alone")
+    hidden = publish_note(alice, text="#rye but followers only", visibility="followers")
+
+    def ids(query: str) -> list[str]:
+        response = anon.get(f"/api/v1/timelines/tag/bread?{query}")
+        assert response.status_code == 200
+        return [s["id"] for s in response.json()]
+
+    assert ids("") == [str(both.id), str(bread.id)]
+    assert ids("any[]=rye&any[]=SPELT") == [
+        str(p.id) for p in (spelt, rye, both, bread)
+    ]
+    assert str(hidden.id) not in ids("any[]=rye")
+    assert ids("all[]=rye") == [str(both.id)]
+    assert ids("all[]=rye&all[]=spelt") == []
+    assert ids("none[]=rye") == [str(bread.id)]
+    assert ids("any=spelt&none[]=rye") == [str(spelt.id), str(bread.id)]
+    assert (
+        anon.get(
+            "/api/v1/timelines/tag/bread?" + "&".join(["any[]=x"] * 11)
+        ).status_code
+        == 400
+    )
