@@ -52,4 +52,5 @@ class ReplicaRouter:
         return True
 
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool:
-        return db not in settings.HUBBUB_READ_REPLICAS
+        # A replica copies the primary's schema; only the primary migrates.
+        return db == DEFAULT_DB_ALIAS
