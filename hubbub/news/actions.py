@@ -370,7 +370,8 @@ def _comment_post(account: Account, post: Post | int) -> Post:
             id=post_id,
             kind=Kind.NOTE,
             in_reply_to__isnull=False,
-            conversation_id__in=Story.objects.values("post_id"),
+            # A story may share an article's conversation (a second root).
+            conversation_id__in=Story.objects.values("post__conversation_id"),
         )
         .first()
     )

@@ -160,6 +160,7 @@ def test_comment_held_then_approved_from_the_queue(alice_client, alice, bob, car
     article = Article.objects.get()
     url = f"/@alice/blog/{article.post_id}/bread-at-dawn"
     bob_client = logged_in(Client(enforce_csrf_checks=True), bob)
+    assert ">Your comment</label>" in text_of(bob_client.get(url))
     response = submit(
         bob_client,
         url,

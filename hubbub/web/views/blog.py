@@ -186,7 +186,8 @@ def article_page(
     form = None
     if viewer is not None and not found.comments_closed:
         form = reply_form(thread.post, [])
-        form.fields["text"].label = "Your comment"
+        # reply_form labelled its bound field already; relabel both.
+        form.fields["text"].label = form["text"].label = "Your comment"
     replies = thread_items(thread.descendants)
     shown = {item.node.id for item in replies}
     own = viewer is not None and viewer.pk == found.author_id
