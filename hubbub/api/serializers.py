@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from hubbub.accounts.models import Account
 from hubbub.accounts.queries import Relationship, relationships
+from hubbub.accounts.signal import stored_signal
 from hubbub.api.models import Application
 from hubbub.notifications.models import Notification, NotificationType
 from hubbub.posts.models import Post, Tag, Visibility
@@ -111,6 +112,7 @@ class Serializer:
             return cached
         created = account.date_joined.astimezone(UTC)
         last = account.last_post_at
+        signal = stored_signal(account)
         rendered = {
             "id": str(account.pk),
             "username": account.username,
@@ -138,6 +140,15 @@ class Serializer:
             "emojis": [],
             "fields": [],
             "roles": [],
+            "hubbub": {
+                "conversation": {
+                    "recent_posts": signal.posts,
+                    "exchanges": signal.exchanges,
+                    "replies": signal.replies,
+                    "broadcasts": signal.broadcasts,
+                    "only_broadcasts": signal.only_broadcasts,
+                }
+            },
         }
         self._accounts[account.pk] = rendered
         return rendered

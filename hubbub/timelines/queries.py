@@ -3,9 +3,10 @@
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from hubbub.accounts.models import Account
+from hubbub.accounts.signal import broadcaster
 from hubbub.posts.models import Post
 from hubbub.posts.queries import (
     public_posts,
@@ -41,8 +42,23 @@ def page_of[Row: Model](
 def home_timeline(viewer: Account, bounds: PageBounds) -> list[Post]:
     """Return one page of ``viewer``'s home timeline, with viewer flags."""
     entry_ids = get_store().entry_ids(viewer.pk, bounds)
-    posts = with_authors(visible_posts(viewer).filter(id__in=entry_ids))
+    posts = with_authors(
+        visible_posts(viewer).filter(quiet_broadcasters(viewer), id__in=entry_ids)
+    )
     return page_of(with_viewer_flags(posts, viewer), bounds)
+
+
+def quiet_broadcasters(viewer: Account) -> Q:
+    """Return the condition a home timeline post meets when ``viewer`` asked
+    to quiet broadcasters: neither its author nor a boost's original
+    author only broadcasts (``accounts.signal``). The viewer's own posts
+    always stay."""
+    if not viewer.quiet_broadcasters:
+        return Q()
+    return Q(author_id=viewer.pk) | Q(
+        ~broadcaster("author"),
+        Q(reblog_of__isnull=True) | ~broadcaster("reblog_of__author"),
+    )
 
 
 def public_timeline(viewer: Account | None, bounds: PageBounds) -> list[Post]:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from hubbub.accounts.actions import store_conversation_signals
 from hubbub.core import events
 from hubbub.posts.models import Post, Visibility
 from hubbub.timelines.store import get_store
@@ -38,6 +39,7 @@ def fan_out_post(post_id: int) -> None:
     Safe to run any number of times: entries are unique per reader and
     post. Authors above HUBBUB_FANOUT_LIMIT followers are not pushed to
     followers here; their posts are merged in when a timeline is read.
+    Ends by storing the conversation signals the post changed.
     """
     post = (
         Post.objects.select_related("author", "in_reply_to", "reblog_of__author")
@@ -62,6 +64,14 @@ def fan_out_post(post_id: int) -> None:
         if delay:
             time.sleep(delay)
     Post.objects.filter(id=post_id).update(fanned_out_at=timezone.now())
+    if post.reblog_of_id is None:
+        # A note changes its author's conversation signal, and a reply that
+        # of the author it answers; done here, once per post, rather than
+        # in a job of its own per post.
+        store_conversation_signals(
+            [post.author_id]
+            + ([post.in_reply_to.author_id] if post.in_reply_to else [])
+        )
     # Announced only now that every timeline row exists, so the streaming
     # server can tell who has the post with one query over the timelines.
     events.publish(events.POST_CREATED, post_id=post_id)

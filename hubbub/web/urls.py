@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from hubbub.web.views import accounts, posts, search, social, timelines
+from hubbub.web.views import accounts, moderation, posts, search, social, timelines
 
 
 class PostIdConverter:
@@ -25,9 +25,23 @@ urlpatterns = [
     path("login", accounts.LoginView.as_view(), name="login"),
     path("logout", accounts.LogoutView.as_view(), name="logout"),
     path("settings/profile", accounts.edit_profile, name="edit_profile"),
+    path("settings/reading", accounts.edit_reading, name="edit_reading"),
     path("notes", posts.post_note, name="post_note"),
     path("compose/count", posts.post_compose_count, name="compose_count"),
     path("search", search.search, name="search"),
+    path("moderation", moderation.queue, name="moderation_queue"),
+    path("moderation/log", moderation.log, name="moderation_log"),
+    path(
+        "moderation/reports/<postid:report_id>",
+        moderation.act,
+        name="moderation_act",
+    ),
+    path(
+        "@<str:username>/<postid:post_id>/report",
+        moderation.report_post,
+        name="report_post",
+    ),
+    path("@<str:username>/report", moderation.report_account, name="report_account"),
     path("@<str:username>", accounts.profile, name="profile"),
     path("@<str:username>/followers", accounts.followers, name="followers"),
     path("@<str:username>/following", accounts.following, name="following"),

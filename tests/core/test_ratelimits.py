@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from hubbub.accounts.models import Account, Follow
 from hubbub.core.ratelimits import RateLimitedError, enforce, hit
+from hubbub.moderation.models import Report
 from hubbub.posts.actions import publish_note
 from hubbub.posts.models import Favourite, Post
 from tests.api.conftest import ApiClient, make_app, make_token
@@ -285,3 +286,21 @@ def test_concurrent_hits_never_share_the_last_slot():
         ]
     )
     assert sorted(used) == list(range(1, 81))
+
+
+def test_reporting_through_the_api(rate_limits, alice):
+    rate_limits(report__account=(2, SECOND))
+    people = AccountFactory.create_batch(4)
+    api = ApiClient(make_token(alice, "write:reports"))
+
+    def report(person: Account):
+        return api.post_json("/api/v1/reports", {"account_id": str(person.pk)})
+
+    fresh_window()
+    assert [report(p).status_code for p in people[:2]] == [200, 200]
+    refused = report(people[2])
+    assert_refused_api(refused, "reporting")
+    assert Report.objects.count() == 2
+    wait_out(refused)
+    assert report(people[3]).status_code == 200
+    assert Report.objects.count() == 3

@@ -262,6 +262,7 @@ POST_PAGES: dict[str, Check] = {
     "note": _post_page("note", thread=True),
     "favourited_by": _post_page("favourited_by", thread=False),
     "boosted_by": _post_page("boosted_by", thread=False),
+    "report_post": _post_page("report_post", thread=False),
 }
 
 # Pages that list posts, with the rule for which appear.
@@ -293,6 +294,12 @@ NO_POSTS = {
     "follow_requests",
     "blocks",
     "mutes",
+    "edit_reading",
+    "report_account",
+    # The log names accounts and post ids, never a post's content.
+    "moderation_log",
+    # Moderators only: a 404 for everyone else, so none of these viewers.
+    "moderation_queue",
 }
 
 # POST-only actions: a GET is refused (405), so they show nothing. Those on
@@ -312,10 +319,11 @@ ACTIONS = {
     "unblock",
     "mute",
     "unmute",
+    "moderation_act",
 }
 
 # How each URL parameter is filled in.
-PARAMETERS = {"username": "ava", "name": TAG, "verb": "favourite"}
+PARAMETERS = {"username": "ava", "name": TAG, "verb": "favourite", "report_id": 1}
 
 # Namespaces outside ``web``, and why they show no post to these viewers.
 OTHER_NAMESPACES = {"admin": "staff only; none of the viewers is staff"}
@@ -396,7 +404,13 @@ def test_pages_without_posts_show_none_and_actions_refuse_get(world):
         url = _url(pattern, any_note)
         for viewer in VIEWERS:
             response = world.client(viewer).get(url)
-            allowed = {405} if pattern.name in ACTIONS else {200, 302}
+            allowed = (
+                {405}
+                if pattern.name in ACTIONS
+                else {404}
+                if pattern.name == "moderation_queue"
+                else {200, 302}
+            )
             if response.status_code not in allowed:
                 problems.append(f"{viewer} GET {url}: {response.status_code}")
             content = response.content.decode()
