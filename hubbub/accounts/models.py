@@ -11,6 +11,14 @@ DISPLAY_NAME_MAX_LENGTH = 30
 BIO_MAX_LENGTH = 500
 
 
+class PromotionalPosts(models.TextChoices):
+    """What a reader wants done with posts labelled promotional."""
+
+    SHOW = "show", "Show them, with their label"
+    COLLAPSE = "collapse", "Collapse them behind their label"
+    HIDE = "hide", "Hide them everywhere"
+
+
 class AccountManager(UserManager["Account"]):
     def get_by_natural_key(self, username: str | None) -> "Account":
         # Handles are unique regardless of case, so log-in is too.
@@ -33,6 +41,13 @@ class Account(AbstractUser):
     last_post_at = models.DateTimeField(null=True, blank=True)
     # Notifications with ids up to this one have been read.
     notifications_read_id = models.BigIntegerField(default=0)
+    # The reader's choice for promotional posts, applied by visible_posts
+    # (hide) and by every renderer (collapse).
+    promotional_posts = models.CharField(
+        max_length=10,
+        choices=PromotionalPosts.choices,
+        default=PromotionalPosts.COLLAPSE,
+    )
     # Set by moderators (moderation.actions). A silenced account's posts
     # reach only its followers; a suspended one is also made inactive, which
     # ends its sessions, tokens and streams and refuses its log-ins.

@@ -6,20 +6,25 @@ the page, and loads the viewer's flags for a whole page in one batch.
 """
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.http import RFC3986_SUBDELIMS
 
 from hubbub.accounts.models import Account
 from hubbub.accounts.queries import Relationship, relationships
 from hubbub.accounts.signal import stored_signal
 from hubbub.api.models import Application
+from hubbub.news.models import Story
+from hubbub.news.queries import stories_for_posts
 from hubbub.notifications.models import Notification, NotificationType
-from hubbub.posts.models import Post, Tag, Visibility
+from hubbub.posts.models import Kind, Post, Tag, Visibility
 from hubbub.posts.queries import author_ids, mentions_and_tags, tag_history
 
 # hubbub's "followers" is Mastodon's "private".
@@ -43,6 +48,32 @@ def rfc3339(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
+# What Django's reverse() leaves unquoted in a path argument.
+_PATH_SAFE = RFC3986_SUBDELIMS + "/~:@"
+_ARGUMENT = "hubbub-url-argument"
+
+
+def url_maker(base: str, name: str) -> Callable[[str], str]:
+    """Return a function that builds ``base`` + the URL named ``name`` for
+    one ``str`` argument, as ``reverse`` would.
+
+    ``reverse`` costs more than the rest of a status together, and a page
+    asks for dozens of profile and tag URLs, so it runs once per
+    serializer; each argument is then quoted as Django quotes it, once.
+    """
+    before, _, after = reverse(name, args=[_ARGUMENT]).partition(_ARGUMENT)
+    prefix = base + before
+    made: dict[str, str] = {}
+
+    def make(argument: str) -> str:
+        url = made.get(argument)
+        if url is None:
+            url = made[argument] = prefix + quote(argument, safe=_PATH_SAFE) + after
+        return url
+
+    return make
+
+
 # Mastodon has no "reply" type: a reply is a mention of its parent's author.
 NOTIFICATION_TYPES: dict[str, str] = {
     NotificationType.MENTION.value: "mention",
@@ -51,6 +82,8 @@ NOTIFICATION_TYPES: dict[str, str] = {
     NotificationType.REBLOG.value: "reblog",
     NotificationType.FOLLOW.value: "follow",
     NotificationType.FOLLOW_REQUEST.value: "follow_request",
+    # Mastodon's nearest: a status to look at, shown with its author.
+    NotificationType.PROMOTED.value: "status",
 }
 
 
@@ -62,6 +95,8 @@ class PageData:
     reply_authors: dict[int, int] = field(default_factory=dict)
     mentions: dict[int, list[Account]] = field(default_factory=dict)
     tags: dict[int, list[Tag]] = field(default_factory=dict)
+    # The Story rows of the page's stories, for their link cards.
+    stories: dict[int, Story] = field(default_factory=dict)
 
 
 def load_page_data(viewer: Account | None, posts: list[Post]) -> PageData:
@@ -77,11 +112,13 @@ def load_page_data(viewer: Account | None, posts: list[Post]) -> PageData:
         if parent
     }
     mentions, tags = mentions_and_tags(shown)
+    originals = [p.reblog_of or p for p in posts]
     return PageData(
         viewer=viewer,
         reply_authors=author_ids(parents),
         mentions=mentions,
         tags=tags,
+        stories=stories_for_posts({p.id for p in originals if p.kind == Kind.STORY}),
     )
 
 
@@ -100,14 +137,17 @@ class Serializer:
         self._accounts: dict[int, dict[str, Any]] = {}
         self._avatar = self.base + static(DEFAULT_AVATAR)
         self._header = self.base + static(DEFAULT_HEADER)
+        self._profile_url = url_maker(self.base, "web:profile")
+        self._tag_url = url_maker(self.base, "web:tag")
 
     def profile_url(self, account: Account) -> str:
         """Return the account's profile page."""
-        return self.base + reverse("web:profile", args=[account.username])
+        return self._profile_url(account.username)
 
     def account(self, account: Account) -> dict[str, Any]:
         """Return the Account entity."""
-        cached = self._accounts.get(account.pk)
+        # ``id``, not ``pk``: the pk property costs a lookup per status.
+        cached = self._accounts.get(account.id)
         if cached is not None:
             return cached
         created = account.date_joined.astimezone(UTC)
@@ -150,7 +190,7 @@ class Serializer:
                 }
             },
         }
-        self._accounts[account.pk] = rendered
+        self._accounts[account.id] = rendered
         return rendered
 
     def credential_account(self, account: Account) -> dict[str, Any]:
@@ -169,7 +209,12 @@ class Serializer:
 
     def statuses(self, posts: list[Post]) -> list[dict[str, Any]]:
         """Return Status entities for a page of posts."""
-        data = load_page_data(self.viewer, posts)
+        return self.render_statuses(posts, load_page_data(self.viewer, posts))
+
+    def render_statuses(
+        self, posts: list[Post], data: PageData
+    ) -> list[dict[str, Any]]:
+        """Return Status entities for posts whose page data is loaded."""
         return [self._status(post, data, post) for post in posts]
 
     def status(self, post: Post) -> dict[str, Any]:
@@ -178,7 +223,7 @@ class Serializer:
 
     def tag_url(self, tag: Tag) -> str:
         """Return the tag's timeline page."""
-        return self.base + reverse("web:tag", args=[tag.name])
+        return self._tag_url(tag.name)
 
     def _mention(self, account: Account) -> dict[str, Any]:
         return {
@@ -225,7 +270,7 @@ class Serializer:
             ],
             "emojis": [],
             "media_attachments": [],
-            "card": None,
+            "card": _card(data.stories[post.id]) if post.id in data.stories else None,
             "poll": None,
         }
         if data.viewer is not None:
@@ -296,6 +341,27 @@ class Serializer:
             }
             for note in notes
         ]
+
+
+def _card(story: Story) -> dict[str, Any]:
+    """Return a story's PreviewCard: its fetched preview, else its own
+    title and blurb (Mastodon §6: stories may carry the link preview)."""
+    return {
+        "url": story.normalised_url,
+        "title": story.preview_title or story.title,
+        "description": story.preview_description or story.blurb,
+        "type": "link",
+        "author_name": "",
+        "author_url": "",
+        "provider_name": story.preview_site_name or story.domain,
+        "provider_url": "",
+        "html": "",
+        "width": 0,
+        "height": 0,
+        "image": story.preview_image_url or None,
+        "embed_url": "",
+        "blurhash": None,
+    }
 
 
 def relationship(account_id: int, found: Relationship) -> dict[str, Any]:

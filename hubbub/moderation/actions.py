@@ -24,7 +24,6 @@ from hubbub.moderation.models import (
     Report,
 )
 from hubbub.moderation.permissions import is_moderator
-from hubbub.posts.actions import do_delete_post
 from hubbub.posts.models import Post
 from hubbub.posts.queries import visible_posts
 
@@ -112,8 +111,12 @@ def _file_report(
     ``reason`` is one of ``Reason``; ``comment`` is optional. Nobody
     reports themselves (ValidationError, code ``self``); bad input is a
     ValidationError and writes nothing. New reports count against the
-    reporting limit (RateLimitedError).
+    reporting limit (RateLimitedError). A "promotional" report about a post
+    also queues ``label_if_reported``, which labels the post once enough
+    independent readers agree (``labels.weigh_promotional_reports``).
     """
+    from hubbub.moderation import tasks
+
     if reason not in Reason.values:
         raise ValidationError("Choose a reason from the list.", code="reason")
     comment = _check_text(comment, what="comment", required=False)
@@ -127,7 +130,7 @@ def _file_report(
     enforce("report", account=reporter)
     try:
         with transaction.atomic():
-            return Report.objects.create(
+            report = Report.objects.create(
                 reporter=reporter,
                 account=account,
                 post=post,
@@ -137,6 +140,10 @@ def _file_report(
     except IntegrityError:
         # The same report, sent twice at once: ``report_once_open`` kept one.
         return open_reports.get()
+    if post is not None and reason == Reason.PROMOTIONAL:
+        # Readers' reports label a post once enough independent ones agree.
+        transaction.on_commit(lambda: tasks.label_if_reported.enqueue(post.id))
+    return report
 
 
 # --- what moderators do ------------------------------------------------------------
@@ -157,14 +164,18 @@ def _resolve(moderator: Account, *, account: Account, post: Post | None) -> int:
 
 
 def label_post(moderator: Account, *, post: Post, reason: str) -> LogEntry:
-    """Label ``post`` promotional, as a moderator, and log it.
+    """Label ``post`` promotional as a moderator and close its reports.
 
-    The promotional label itself (shown on the post, filtered by readers)
-    belongs to the promotional-posts work; until that lands this records
-    the decision, with its reason, in the public log and closes the
-    reports it answers.
+    ``labels.label_promotional`` sets the label readers see (with the
+    reason) and writes the public log line.
     """
-    return _act(moderator, Action.LABEL, reason, post=post)
+    # labels records through this module: import late.
+    from hubbub.moderation.labels import label_promotional
+
+    with transaction.atomic():
+        labelled = label_promotional(moderator, post=post, reason=reason)
+        _resolve(moderator, account=labelled.author, post=labelled)
+        return LogEntry.objects.filter(post=labelled, action=Action.LABEL).latest("id")
 
 
 def hide_post(moderator: Account, *, post: Post, reason: str) -> LogEntry:
@@ -190,6 +201,9 @@ def delete_post(moderator: Account, *, post: Post, reason: str) -> LogEntry:
     timeline), and log it."""
 
     def delete(moderator: Account, post: Post | None, account: Account) -> None:
+        # posts.actions records labels through this module: import late.
+        from hubbub.posts.actions import do_delete_post
+
         assert post is not None  # noqa: S101 (for mypy: _act passes it)
         do_delete_post(post)
 

@@ -14,10 +14,22 @@ from hubbub.core.events import publish_post_deleted
 from hubbub.core.ids import id_at, new_id
 from hubbub.core.ratelimits import enforce
 from hubbub.core.text import check_note_text
+from hubbub.moderation.actions import record
+from hubbub.moderation.labels import Label, label_for_new_note
+from hubbub.moderation.models import Action
 from hubbub.notifications import tasks as notification_tasks
 from hubbub.notifications.actions import withdraw
 from hubbub.notifications.models import Notification, NotificationType
-from hubbub.posts.models import Favourite, Kind, Mention, Post, PostTag, Tag, Visibility
+from hubbub.posts.models import (
+    Favourite,
+    Kind,
+    Mention,
+    Post,
+    PostTag,
+    PromotionalSource,
+    Tag,
+    Visibility,
+)
 from hubbub.posts.queries import get_post, visible_posts
 from hubbub.posts.rendering import ParsedText, parse_text, render_text
 from hubbub.timelines.store import get_store
@@ -31,6 +43,7 @@ def publish_note(
     text: str,
     visibility: str = Visibility.PUBLIC,
     in_reply_to: Post | int | None = None,
+    promotional: bool = False,
 ) -> Post:
     """Publish a note, or raise ValidationError and write nothing.
 
@@ -43,11 +56,23 @@ def publish_note(
     lost), and ``notify_post`` tells the people it mentions and the author
     it answers. Over the author's posting limit it raises
     RateLimitedError and writes nothing.
+
+    ``promotional`` is the author saying the note is an advert; #ad and
+    #sponsored say so too. Otherwise the promotional detector decides
+    (``moderation.labels.label_for_new_note``) and, if it labels the note,
+    says so in the public moderation log.
     """
     text = check_note_text(text)
     visibility = Visibility(visibility)
     parsed = parse_text(text)
     enforce("post", account=author)
+    label = label_for_new_note(
+        author,
+        text=text,
+        tags=parsed.tags,
+        promotional=promotional,
+        is_reply=in_reply_to is not None,
+    )
     with transaction.atomic():
         parent = None if in_reply_to is None else _reply_target(author, in_reply_to)
         post = _do_publish_note(
@@ -57,7 +82,10 @@ def publish_note(
             created_at=None,
             in_reply_to=parent,
             parsed=parsed,
+            label=label,
         )
+        if label is not None and label.source == PromotionalSource.DETECTOR:
+            record(None, action=Action.LABEL, reason=label.reason, post=post)
         others = {a.pk for a in parsed.mentions.values()}
         if parent is not None:
             others.add(parent.author_id)
@@ -88,13 +116,15 @@ def _do_publish_note(
     created_at: datetime | None,
     in_reply_to: Post | None = None,
     parsed: ParsedText | None = None,
+    label: Label | None = None,
 ) -> Post:
     """Write a note whose text has passed ``check_note_text``.
 
     ``in_reply_to`` must be a post ``author`` may see (``publish_note``
     checks); it is refused here only if it was deleted meanwhile.
     ``parsed`` is ``parse_text(text)`` when the caller has it. ``created_at``
-    backdates the note (the demo seed); None means now. Queues the fan-out
+    backdates the note (the demo seed); None means now. ``label`` is its
+    promotional label, if it has one. Queues the fan-out
     but no notifications: ``publish_note`` queues those.
     """
     from hubbub.timelines.tasks import enqueue_fan_out
@@ -112,6 +142,7 @@ def _do_publish_note(
             ).update(replies_count=F("replies_count") + 1)
             if not counted:
                 raise ValidationError(NOT_AVAILABLE, code="unavailable")
+            _count_comment(in_reply_to.conversation_id, 1)
         post = Post.objects.create(
             id=post_id,
             author=author,
@@ -123,6 +154,8 @@ def _do_publish_note(
             conversation_id=in_reply_to.conversation_id if in_reply_to else post_id,
             created_at=when,
             fanout_queued_at=now,
+            promotional_source=label.source if label else "",
+            promotional_reason=label.reason if label else "",
         )
         _store_mentions_and_tags(post, parsed)
         Account.objects.filter(pk=author.pk).update(
@@ -131,6 +164,14 @@ def _do_publish_note(
         get_store().add(author.pk, [post.id])
         transaction.on_commit(lambda: enqueue_fan_out(post.id))
     return post
+
+
+def _count_comment(conversation_id: int, delta: int) -> None:
+    # Imported here: news builds on posts, and a reply in a story's
+    # conversation is one of its comments.
+    from hubbub.news.actions import count_comment
+
+    count_comment(conversation_id, delta)
 
 
 def _store_mentions_and_tags(post: Post, parsed: ParsedText) -> None:
@@ -187,6 +228,12 @@ def favourite_post(account: Account, *, post: Post) -> Favourite:
             Post.objects.filter(id=original.id).update(
                 favourites_count=F("favourites_count") + 1
             )
+            if original.kind == Kind.STORY:
+                # A favourite of a story is a digg (imported here: news
+                # builds on posts).
+                from hubbub.news.actions import record_digg
+
+                record_digg(account, original)
             transaction.on_commit(
                 lambda: notification_tasks.notify_favourite.enqueue(favourite.id)
             )
@@ -208,6 +255,10 @@ def unfavourite_post(account: Account, *, post: Post) -> None:
             Post.objects.filter(id=original_id, favourites_count__gt=0).update(
                 favourites_count=F("favourites_count") - 1
             )
+            if post.kind == Kind.STORY or post.reblog_of_id is not None:
+                from hubbub.news.actions import record_undigg
+
+                record_undigg(account.pk, original_id)
             _withdraw_about(original_id, account.pk, NotificationType.FAVOURITE)
 
 
@@ -391,5 +442,6 @@ def do_delete_post(post: Post) -> bool:
             Post.objects.filter(id=post.in_reply_to_id, replies_count__gt=0).update(
                 replies_count=F("replies_count") - 1
             )
+            _count_comment(post.conversation_id, -1)
         Notification.objects.filter(post_id__in=[post.id, *boost_ids]).delete()
     return True

@@ -20,6 +20,19 @@ class Visibility(models.TextChoices):
     DIRECT = "direct", "Mentioned people only"
 
 
+class PromotionalSource(models.TextChoices):
+    """Who labelled a post promotional; empty when no one has."""
+
+    NONE = "", "Not labelled"
+    AUTHOR = "author", "the author"
+    MODERATOR = "moderator", "a moderator"
+    COMMUNITY = "community", "community reports"
+    DETECTOR = "detector", "the automatic detector"
+
+
+PROMOTIONAL_REASON_MAX_LENGTH = 200
+
+
 class Post(models.Model):
     """One post. Its id orders it in time; ``html`` is sanitised on write."""
 
@@ -58,6 +71,15 @@ class Post(models.Model):
     # Durable fan-out marker: the sweeper re-drives posts where this is empty.
     fanned_out_at = models.DateTimeField(null=True, blank=True)
     fanout_queued_at = models.DateTimeField(null=True, blank=True)
+    # The promotional label: who set it (empty for an unlabelled post) and
+    # the short reason shown with it. Readers choose to see, collapse or
+    # hide labelled posts (see moderation.promotion).
+    promotional_source = models.CharField(
+        max_length=10, choices=PromotionalSource.choices, blank=True, default=""
+    )
+    promotional_reason = models.CharField(
+        max_length=PROMOTIONAL_REASON_MAX_LENGTH, blank=True, default=""
+    )
 
     class Meta:
         constraints = [

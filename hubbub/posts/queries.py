@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
 
-from hubbub.accounts.models import Account, Block, Follow
+from hubbub.accounts.models import Account, Block, Follow, PromotionalPosts
 from hubbub.moderation.models import HiddenPost
 from hubbub.posts.models import Favourite, Kind, Mention, Post, PostTag, Tag, Visibility
 from hubbub.posts.rendering import tag_name
@@ -33,6 +33,9 @@ def visible_posts(viewer: Account | None) -> QuerySet[Post]:
     people they mention; nothing crosses a block in either direction, and a
     boost is hidden whenever its original would be. Posts a moderator hid
     are for their author alone, and a suspended author's posts for nobody.
+    A reader who chose to hide promotional posts sees none but their own
+    (``not_hidden_as_promotional``), so every surface that starts here obeys
+    that choice too.
     """
     posts = Post.objects.filter(deleted_at__isnull=True)
     everyone = [Visibility.PUBLIC, Visibility.UNLISTED]
@@ -62,6 +65,7 @@ def visible_posts(viewer: Account | None) -> QuerySet[Post]:
             original_ok,
             ~_blocked_either_way(viewer.pk, "author_id"),
             _not_moderated_away("id", "author__is_active"),
+            not_hidden_as_promotional(viewer),
         )
     )
 
@@ -86,6 +90,42 @@ def reaches_strangers(viewer: Account | None) -> Q:
         Follow.objects.filter(follower_id=viewer.pk, followee_id=OuterRef("author_id"))
     )
     return loud | Q(author_id=viewer.pk) | Q(follows_author)
+
+
+def not_hidden_as_promotional(viewer: Account | None) -> Q:
+    """Return the condition a post meets unless ``viewer`` hides it as
+    promotional: it is not labelled, nor is the original it boosts.
+
+    ``visible_posts`` applies it, so every query built on that obeys the
+    reader's choice; filter with it directly only where a query cannot
+    start from ``visible_posts``. The viewer's own posts are exempt there:
+    their author always sees them.
+    """
+    if viewer is None or viewer.promotional_posts != PromotionalPosts.HIDE:
+        return Q()
+    return Q(promotional_source="") & (
+        Q(reblog_of__isnull=True) | Q(reblog_of__promotional_source="")
+    )
+
+
+def promotion_collapsed(post: Post, viewer: Account | None) -> bool:
+    """Say whether ``post`` (a boost: its original) reaches ``viewer``
+    collapsed behind its promotional label.
+
+    Collapse is the default, for anonymous readers too; a reader who
+    chose "show" sees it open with its label, and an author always sees
+    their own posts open. A reader who chose "hide" never gets the post
+    (``visible_posts``), so it is never collapsed for them.
+    """
+    note = post.reblog_of or post
+    if not note.promotional_source:
+        return False
+    if viewer is None or not viewer.is_authenticated:
+        return True
+    return (
+        note.author_id != viewer.pk
+        and viewer.promotional_posts == PromotionalPosts.COLLAPSE
+    )
 
 
 def with_viewer_flags(posts: QuerySet[Post], viewer: Account | None) -> QuerySet[Post]:
@@ -133,10 +173,13 @@ def public_posts(viewer: Account | None) -> QuerySet[Post]:
     ).order_by("-id")
 
 
-def recent_post_ids_for_follower(author: Account, *, limit: int) -> list[int]:
-    """Return the ids of ``author``'s newest posts a new follower may see."""
+def recent_posts_for_follower(author: Account, *, limit: int) -> list[Post]:
+    """Return ``author``'s newest posts a new follower may see, with what
+    fan-out's rules look at (the post answered, a boost's original and its
+    author)."""
     return list(
-        Post.objects.filter(
+        Post.objects.select_related("in_reply_to", "reblog_of__author")
+        .filter(
             author=author,
             deleted_at__isnull=True,
             kind__in=[Kind.NOTE, Kind.ARTICLE, Kind.STORY],
@@ -146,8 +189,7 @@ def recent_post_ids_for_follower(author: Account, *, limit: int) -> list[int]:
                 Visibility.FOLLOWERS,
             ],
         )
-        .order_by("-id")
-        .values_list("id", flat=True)[:limit]
+        .order_by("-id")[:limit]
     )
 
 
@@ -370,16 +412,23 @@ def get_tag(name: str) -> Tag | None:
     return Tag.objects.filter(name=tag_name(name.removeprefix("#"))).first()
 
 
+def tagged_post_ids(name: str) -> QuerySet[PostTag, int]:
+    """Return the ids of the posts tagged ``name`` (any case, with or
+    without "#"), as a subquery; callers apply visibility."""
+    return PostTag.objects.filter(
+        tag__name=tag_name(name.removeprefix("#"))
+    ).values_list("post_id", flat=True)
+
+
 def tag_posts(viewer: Account | None, name: str) -> QuerySet[Post]:
     """Return the public posts tagged ``name`` (any case), newest first.
 
     Unlisted, followers-only and direct posts never appear here, whoever
     asks: a tag timeline is public.
     """
-    tagged = PostTag.objects.filter(tag__name=tag_name(name.removeprefix("#")))
     posts = visible_posts(viewer).filter(
         reaches_strangers(viewer),
-        id__in=tagged.values("post_id"),
+        id__in=tagged_post_ids(name),
         visibility=Visibility.PUBLIC,
         reblog_of__isnull=True,
     )

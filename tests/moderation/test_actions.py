@@ -186,6 +186,11 @@ def test_the_queue_acts_on_a_report(alice, bob, mod):
     on_account = actions.report_account(alice, account=bob, reason=Reason.SPAM)
 
     actions.act_on_report(mod, report=on_post, action="label", reason="An advert")
+    post.refresh_from_db()
+    assert (post.promotional_source, post.promotional_reason) == (
+        "moderator",
+        "An advert",
+    )
     with pytest.raises(ValidationError):
         # Post actions need a report about a post.
         actions.act_on_report(mod, report=on_account, action="hide", reason="x")

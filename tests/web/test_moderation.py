@@ -25,7 +25,7 @@ def mod(db) -> Account:
 
 @pytest.fixture
 def note(bob) -> Post:
-    return publish_note(bob, text="Tickets on sale now, link in bio")
+    return publish_note(bob, text="The tea at the station was cold again")
 
 
 def _client(account: Account) -> Client:
@@ -118,7 +118,12 @@ def test_the_queue_is_a_404_for_everyone_but_moderators(csrf_client, alice):
             lambda note, bob: Account.objects.get(pk=bob.pk).silenced_at is not None,
         ),
         ("suspend", lambda note, bob: not Account.objects.get(pk=bob.pk).is_active),
-        ("label", lambda note, bob: True),
+        (
+            "label",
+            lambda note, bob: (
+                Post.objects.get(id=note.id).promotional_source == "moderator"
+            ),
+        ),
         ("dismiss", lambda note, bob: True),
     ],
 )
@@ -128,7 +133,7 @@ def test_a_moderator_works_the_queue(alice, bob, mod, note, action, check):
     report = report_post(alice, post=note, reason=Reason.PROMOTIONAL)
     client = _client(mod)
     queue = text_of(client.get("/moderation"))
-    assert "Tickets on sale now" in queue
+    assert "The tea at the station was cold again" in queue
     assert "Reported by @alice" in queue
     prefix = str(report.pk)
 

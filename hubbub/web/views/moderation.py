@@ -61,7 +61,7 @@ def report_post(request: HttpRequest, username: str, post_id: int) -> HttpRespon
     post = get_post(viewer, post_id)
     post = post.reblog_of or post
     if post.author.username != username:
-        return redirect("web:report_post", post.author.username, post.id)
+        return redirect("web:report_note", post.author.username, post.id)
     if viewer is None:
         if request.method == "POST":
             return redirect_to_login(request.get_full_path())
