@@ -1,6 +1,7 @@
 """Reads of posts. Every query takes the viewer and applies visibility."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -152,6 +153,31 @@ def with_authors(posts: QuerySet[Post]) -> QuerySet[Post]:
     """Load each post's author, the author it answers and a boost's original,
     in the same query."""
     return posts.select_related("author", "in_reply_to__author", "reblog_of__author")
+
+
+# What a page of posts shows of an account beside each post, and of the
+# post a reply answers.
+BRIEF_ACCOUNT_FIELDS = frozenset({"id", "username", "display_name"})
+BRIEF_PARENT_FIELDS = frozenset({"id", "author", "deleted_at"})
+
+
+def with_brief_authors(posts: QuerySet[Post]) -> QuerySet[Post]:
+    """Load the same rows as ``with_authors``, with only what a page shows
+    of them: BRIEF_ACCOUNT_FIELDS of each account and BRIEF_PARENT_FIELDS
+    of the post answered. A page of twenty posts then builds a third of
+    the columns."""
+    accounts = (
+        f"{path}__{field.name}"
+        for path in ("author", "in_reply_to__author", "reblog_of__author")
+        for field in Account._meta.concrete_fields
+        if field.name not in BRIEF_ACCOUNT_FIELDS
+    )
+    parent = (
+        f"in_reply_to__{field.name}"
+        for field in Post._meta.concrete_fields
+        if field.name not in BRIEF_PARENT_FIELDS
+    )
+    return with_authors(posts).defer(*accounts, *parent)
 
 
 def get_post(viewer: Account | None, post_id: int) -> Post:
@@ -412,26 +438,41 @@ def get_tag(name: str) -> Tag | None:
     return Tag.objects.filter(name=tag_name(name.removeprefix("#"))).first()
 
 
-def tagged_post_ids(name: str) -> QuerySet[PostTag, int]:
-    """Return the ids of the posts tagged ``name`` (any case, with or
-    without "#"), as a subquery; callers apply visibility."""
-    return PostTag.objects.filter(
-        tag__name=tag_name(name.removeprefix("#"))
-    ).values_list("post_id", flat=True)
+def tagged_post_ids(*names: str) -> QuerySet[PostTag, int]:
+    """Return the ids of the posts tagged any of ``names`` (any case, with
+    or without "#"), as a subquery; callers apply visibility."""
+    wanted = {tag_name(name.removeprefix("#")) for name in names}
+    return PostTag.objects.filter(tag__name__in=wanted).values_list(
+        "post_id", flat=True
+    )
 
 
-def tag_posts(viewer: Account | None, name: str) -> QuerySet[Post]:
+def tag_posts(
+    viewer: Account | None,
+    name: str,
+    *,
+    any_of: Sequence[str] = (),
+    all_of: Sequence[str] = (),
+    none_of: Sequence[str] = (),
+) -> QuerySet[Post]:
     """Return the public posts tagged ``name`` (any case), newest first.
 
-    Unlisted, followers-only and direct posts never appear here, whoever
-    asks: a tag timeline is public.
+    ``any_of`` adds posts carrying any of those tags instead, ``all_of``
+    keeps only posts that also carry every one of those, and ``none_of``
+    drops posts carrying any of those (Mastodon's ``any[]``, ``all[]`` and
+    ``none[]``). Unlisted, followers-only and direct posts never appear
+    here, whoever asks: a tag timeline is public.
     """
     posts = visible_posts(viewer).filter(
         reaches_strangers(viewer),
-        id__in=tagged_post_ids(name),
+        id__in=tagged_post_ids(name, *any_of),
         visibility=Visibility.PUBLIC,
         reblog_of__isnull=True,
     )
+    for required in all_of:
+        posts = posts.filter(id__in=tagged_post_ids(required))
+    if none_of:
+        posts = posts.exclude(id__in=tagged_post_ids(*none_of))
     return with_viewer_flags(with_authors(posts), viewer).order_by("-id")
 
 

@@ -235,6 +235,8 @@ LISTINGS: dict[tuple[str, str], Listing] = {
         may_see,
         200,
     ),
+    # Several statuses by id: every note is asked for at once.
+    ("GET", "/api/v1/statuses"): ("/api/v1/statuses?{every_note}", may_see, 200),
     ("GET", "/api/v1/notifications"): (
         "/api/v1/notifications?limit=80",
         _notified,
@@ -279,6 +281,13 @@ NO_POSTS: dict[tuple[str, str], str] = {
     "(tests/api/test_reports.py)",
     ("POST", "/api/v1/media"): "refused: not built",
     ("POST", "/api/v2/media"): "refused: not built",
+    # An article by its own id (not a status id): a note is never one. An
+    # article's own visibility is checked in tests/api/test_articles.py.
+    ("POST", "/api/hubbub/v1/articles"): "writes a draft",
+    ("GET", "/api/hubbub/v1/articles/{id}"): "an article",
+    ("PUT", "/api/hubbub/v1/articles/{id}"): "the caller's article",
+    ("POST", "/api/hubbub/v1/articles/{id}/publish"): "the caller's article",
+    ("POST", "/api/hubbub/v1/articles/{id}/unpublish"): "the caller's article",
     # Social news shows stories, and this world has none: by a note's id
     # each answers 404. tests/api/test_news.py checks stories' visibility.
     **{
@@ -316,7 +325,9 @@ def _url(path: str, world: World) -> str:
         "/api/v1/accounts/search": "?q=ava",
         "/api/v1/accounts/relationships": f"?id={ava}",
     }.get(path, "")
+    every_note = "&".join(f"id[]={n.post.id}" for n in world.notes.values())
     filled = path.replace("{id}", ava).replace("{name}", TAG)
+    filled = filled.replace("{every_note}", every_note)
     return filled.replace("{hashtag}", TAG).replace("{ava}", ava) + query
 
 
