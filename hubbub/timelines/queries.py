@@ -8,6 +8,7 @@ from django.db.models import Model, Q, QuerySet
 
 from hubbub.accounts.models import Account
 from hubbub.accounts.signal import broadcaster
+from hubbub.core.db import replica_reads
 from hubbub.core.prepared import PreparedQueries, Stand
 from hubbub.posts.models import Post
 from hubbub.posts.queries import (
@@ -119,8 +120,9 @@ def quiet_broadcasters(viewer: Account) -> Q:
 
 
 def public_timeline(viewer: Account | None, bounds: PageBounds) -> list[Post]:
-    """Return one page of the public timeline."""
-    return page_of(with_viewer_flags(public_posts(viewer), viewer), bounds)
+    """Return one page of the public timeline (from a read replica, if any)."""
+    with replica_reads():
+        return page_of(with_viewer_flags(public_posts(viewer), viewer), bounds)
 
 
 def profile_timeline(
