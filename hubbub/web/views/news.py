@@ -439,7 +439,8 @@ def _flag(
         return refused
     messages.success(request, done)
     post = get_post(viewer, post_id)
-    return HttpResponseRedirect(f"{story_url(post.conversation_id)}#post-{post_id}")
+    back = safe_next(request, story_url(post.conversation_id))
+    return HttpResponseRedirect(f"{back}#post-{post_id}")
 
 
 def _run(
@@ -480,7 +481,8 @@ def post_comment(request: HttpRequest, post_id: int) -> HttpResponse:
     if form.is_valid():
         parent_id = form.cleaned_data["in_reply_to"] or found.pk
         parent = found.post if parent_id == found.pk else get_post(viewer, parent_id)
-        if parent.conversation_id != found.pk:
+        # A story submitted from an article or note joins its conversation.
+        if parent.conversation_id != found.post.conversation_id:
             return _bad_request(request, "That comment is not on this story.")
         visibility = Visibility.PUBLIC
         if parent.pk != found.pk:
