@@ -6,10 +6,12 @@ Upcoming at different distances from the threshold, or held for review.
 """
 
 from datetime import datetime, timedelta
+from html import unescape
 
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django_tasks_db.models import DBTaskResult
 
 from hubbub.core.management.commands.demo import load_community
@@ -26,6 +28,7 @@ NEWS = load_community()["news"]
 MEMBERS = [a["username"] for a in NEWS["accounts"]]
 STORIES = {s["key"]: s for s in NEWS["stories"]}
 PROMOTED = {k for k, s in STORIES.items() if "promoted_after_minutes" in s}
+ARTICLES = {a["key"]: a for a in load_community()["articles"]}
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +84,7 @@ def test_the_seed_builds_a_front_page_upcoming_and_a_held_story(db):
     output = seed()
     now = timezone.now()
 
-    assert "; 22 news members, 6 promoted stories, 6 upcoming, 1 held " in output
+    assert "; 22 news members, 7 promoted stories, 6 upcoming, 1 held " in output
     _check_front_page(now)
     _check_upcoming()
     _check_held()
@@ -95,7 +98,10 @@ def _check_front_page(now: datetime) -> None:
     for key in PROMOTED:
         entry, story = STORIES[key], stored(key)
         assert story.state == State.PROMOTED
-        assert story.comments_count == len(entry["comments"]) > 0
+        # A story about an article counts the article's comments too.
+        assert story.comments_count == len(entry["comments"]) + len(
+            ARTICLES[entry["article"]]["comments"] if "article" in entry else []
+        )
         # Promoted as of the moment the entry names, and the frozen record
         # agrees: the minutes it spent in Upcoming.
         submitted = now - timedelta(hours=entry["hours_ago"])
@@ -197,3 +203,25 @@ def test_the_jobs_the_seed_queues_all_succeed(db, django_capture_on_commit_callb
     assert previews.count() == len(STORIES)
     # The fetch found each preview done and left it.
     assert not Story.objects.exclude(preview_state=PreviewState.DONE).exists()
+
+
+def test_a_promoted_story_shares_an_articles_conversation(db):
+    seed()
+    entry = STORIES["starter_on_news"]
+    story = stored("starter_on_news")
+    article = Post.objects.get(kind="article", article__title=entry["title"])
+    assert story.state == State.PROMOTED
+    assert story.post.conversation_id == article.id
+
+    # The article's comments and the story's are one thread, on both pages.
+    client = Client()
+    texts = [c["text"] for c in ARTICLES["starter_article"]["comments"]]
+    texts += [c["text"] for c in entry["comments"]]
+    article_page = client.get(f"/@rosalind_bakes/blog/{article.id}", follow=True)
+    story_page = client.get(f"/news/{story.pk}")
+    for page in (article_page, story_page):
+        shown = " ".join(unescape(strip_tags(page.content.decode())).split())
+        for text in texts:
+            assert text in shown
+    assert "On the news" in article_page.content.decode()
+    assert "This story is about" in story_page.content.decode()

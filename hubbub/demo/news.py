@@ -55,8 +55,18 @@ class SeededNews:
         )
 
 
-def seed_news(data: dict[str, Any], *, password: str, now: datetime) -> SeededNews:
+def seed_news(
+    data: dict[str, Any],
+    *,
+    password: str,
+    now: datetime,
+    article_links: dict[str, str],
+) -> SeededNews:
     """Seed ``data`` (community.json's ``news``) as of ``now``.
+
+    A story may name an ``article`` (a key into ``article_links``) instead
+    of a ``url``: it is submitted from that article, so it joins the
+    article's conversation.
 
     Call inside the demo's transaction: a bad entry raises CommandError and
     the whole seed rolls back.
@@ -76,7 +86,7 @@ def seed_news(data: dict[str, Any], *, password: str, now: datetime) -> SeededNe
     comments: dict[str, Post] = {}
     stories = sorted(data["stories"], key=lambda s: -float(s["hours_ago"]))
     for entry in stories:
-        story = _submit(entry, members, now=now)
+        story = _submit(entry, members, now=now, article_links=article_links)
         posts.append(story.post)
         posts += _comment(entry, story, members, comments)
     for username, key in data.get("comment_favourites", []):
@@ -145,7 +155,11 @@ def _introduce(
 
 
 def _submit(
-    entry: dict[str, Any], members: dict[str, Account], *, now: datetime
+    entry: dict[str, Any],
+    members: dict[str, Account],
+    *,
+    now: datetime,
+    article_links: dict[str, str],
 ) -> Story:
     """Submit, digg and bury one story; return it where the rules put it.
 
@@ -159,7 +173,8 @@ def _submit(
         f"story {entry['key']!r}",
         news_actions.submit_story,
         submitter,
-        url=entry["url"],
+        url=entry.get("url")
+        or _named(article_links, entry.get("article", ""), "article "),
         title=entry["title"],
         blurb=entry.get("blurb", ""),
         topic=entry.get("topic", ""),

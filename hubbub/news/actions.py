@@ -166,6 +166,12 @@ def submit_story(
             when=now,
             conversation_id=_joined_conversation(author, normalised),
         )
+        # Joining a conversation brings the comments already written in it.
+        comments = Post.objects.filter(
+            conversation_id=post.conversation_id,
+            in_reply_to__isnull=False,
+            deleted_at__isnull=True,
+        ).count()
         story = Story.objects.create(
             post=post,
             url=url.strip(),
@@ -177,6 +183,7 @@ def submit_story(
             topic=topic,
             submitted_at=now,
             upcoming_score=ranking.upcoming_score(0.0, now),
+            comments_count=comments,
         )
         transaction.on_commit(lambda: _after_submit(post.id))
     return Submission(story, created=True)

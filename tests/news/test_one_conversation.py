@@ -65,9 +65,12 @@ def test_a_story_about_an_article_shares_its_conversation(alice, bob, carol, art
 
 def test_a_story_about_a_public_note_joins_its_thread(alice, bob):
     note = publish_note(alice, text="A long thread starts here.")
+    publish_note(alice, text="And goes on here.", in_reply_to=note)
     link = f"{settings.HUBBUB_SITE_URL}/@{alice.username}/{note.id}"
     story = submit_story(bob, url=link, title="A thread worth reading").story
     assert story.post.conversation_id == note.conversation_id
+    # The replies already written count as the story's comments.
+    assert Story.objects.get(pk=story.pk).comments_count == 1
 
 
 @pytest.mark.parametrize("visibility", [Visibility.FOLLOWERS, Visibility.UNLISTED])

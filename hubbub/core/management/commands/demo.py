@@ -6,6 +6,7 @@ from datetime import timedelta
 from importlib import resources
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -19,7 +20,7 @@ from hubbub.accounts.actions import (
 )
 from hubbub.accounts.models import Account
 from hubbub.blog.actions import _do_publish, save_draft
-from hubbub.blog.content import check_content
+from hubbub.blog.content import article_path, check_content
 from hubbub.core.text import check_note_text
 from hubbub.demo.news import seed_news
 from hubbub.posts.actions import _do_publish_note, boost_post, favourite_post
@@ -63,7 +64,9 @@ class Command(BaseCommand):
                     set_locked(accounts[entry["username"]], locked=True)
             requests = self._follow(community.get("follow_requests", []), accounts)
             notes = self._publish_notes(community["notes"], accounts)
-            articles = self._publish_articles(community.get("articles", []), accounts)
+            articles, article_links = self._publish_articles(
+                community.get("articles", []), accounts
+            )
             # Fan-out jobs are only queued on commit and a worker may not be
             # running yet; running them here makes the demo complete at once.
             # Notes first: a boost skips readers who already have its original.
@@ -81,7 +84,10 @@ class Command(BaseCommand):
                 )
                 fan_out_post.call(boost.id)
             news = seed_news(
-                community["news"], password=DEMO_PASSWORD, now=timezone.now()
+                community["news"],
+                password=DEMO_PASSWORD,
+                now=timezone.now(),
+                article_links=article_links,
             )
             for post in news.posts:
                 fan_out_post.call(post.id)
@@ -174,9 +180,10 @@ class Command(BaseCommand):
 
     def _publish_articles(
         self, entries: list[dict[str, Any]], accounts: dict[str, Account]
-    ) -> list[Post]:
+    ) -> tuple[list[Post], dict[str, str]]:
         """Publish the articles, backdated, and their comments; return every
-        post written (articles and comments), for the fan-out.
+        post written (articles and comments), for the fan-out, and each
+        article's link by its key, for the news stories about them.
 
         A comment answers the article, or the comment named by its
         ``in_reply_to``. Comments are written as the demo's notes are, so
@@ -184,6 +191,7 @@ class Command(BaseCommand):
         """
         now = timezone.now()
         written: list[Post] = []
+        links: dict[str, str] = {}
         for entry in sorted(entries, key=lambda e: -float(e["hours_ago"])):
             author = self._account(accounts, entry["author"])
             try:
@@ -204,6 +212,9 @@ class Command(BaseCommand):
             )
             assert article.post is not None  # noqa: S101 (just published)
             thread = {entry["key"]: article.post}
+            links[entry["key"]] = settings.HUBBUB_SITE_URL + article_path(
+                author.username, article.post.id, article.slug
+            )
             written.append(article.post)
             for comment in entry.get("comments", []):
                 parent = self._note(thread, comment.get("in_reply_to", entry["key"]))
@@ -216,7 +227,7 @@ class Command(BaseCommand):
                 )
                 thread[comment["key"]] = post
                 written.append(post)
-        return written
+        return written, links
 
     @staticmethod
     def _note(notes: dict[str, Post], key: str) -> Post:
