@@ -18,8 +18,13 @@ from hubbub.accounts.models import Account
 from hubbub.accounts.queries import Relationship, relationships
 from hubbub.api.models import Application
 from hubbub.notifications.models import Notification, NotificationType
-from hubbub.posts.models import Post, Tag, Visibility
-from hubbub.posts.queries import author_ids, mentions_and_tags, tag_history
+from hubbub.posts.models import Post, PromotionalSource, Tag, Visibility
+from hubbub.posts.queries import (
+    author_ids,
+    mentions_and_tags,
+    promotion_collapsed,
+    tag_history,
+)
 
 # hubbub's "followers" is Mastodon's "private".
 # Keyed by the stored strings: building a Visibility per status is slow.
@@ -217,6 +222,8 @@ class Serializer:
             "card": None,
             "poll": None,
         }
+        if promotion_collapsed(post, data.viewer):
+            rendered["filtered"] = [promotional_filter_result(original or post)]
         if data.viewer is not None:
             # Annotations from with_viewer_flags, on every page query.
             rendered["favourited"] = bool(listed.favourited)  # type: ignore[attr-defined]
@@ -285,6 +292,31 @@ class Serializer:
             }
             for note in notes
         ]
+
+
+# Every context a Mastodon filter can apply in: the label applies in all.
+FILTER_CONTEXTS = ["home", "notifications", "public", "thread", "account"]
+
+
+def promotional_filter_result(post: Post) -> dict[str, Any]:
+    """Return the FilterResult that collapses a labelled post in clients.
+
+    Mastodon's own "warn" filters work the same way: the client shows the
+    filter's title in place of the status until the reader opens it, so
+    the title carries the label and its reason.
+    """
+    source = PromotionalSource(post.promotional_source).label
+    return {
+        "filter": {
+            "id": "promotional",
+            "title": f"Promotional (labelled by {source}): {post.promotional_reason}",
+            "context": FILTER_CONTEXTS,
+            "expires_at": None,
+            "filter_action": "warn",
+        },
+        "keyword_matches": None,
+        "status_matches": [str(post.id)],
+    }
 
 
 def relationship(account_id: int, found: Relationship) -> dict[str, Any]:

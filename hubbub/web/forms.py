@@ -2,7 +2,11 @@
 
 from django import forms
 
-from hubbub.accounts.models import BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH
+from hubbub.accounts.models import (
+    BIO_MAX_LENGTH,
+    DISPLAY_NAME_MAX_LENGTH,
+    PromotionalPosts,
+)
 
 
 class SignupForm(forms.Form):
@@ -51,4 +55,12 @@ class NoteForm(forms.Form):
         strip=False,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class PromotionalPostsForm(forms.Form):
+    promotional_posts = forms.ChoiceField(
+        label="Posts labelled promotional",
+        choices=PromotionalPosts.choices,
+        widget=forms.RadioSelect,
     )

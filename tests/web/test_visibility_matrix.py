@@ -287,6 +287,7 @@ NO_POSTS = {
     "signup",
     "login",
     "edit_profile",
+    "promotions",
     "followers",
     "following",
     "unread_count",
