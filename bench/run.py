@@ -1,4 +1,4 @@
-"""Run the microblog benchmark: seed if needed, then (a), (b) and (c).
+"""Run the microblog benchmark: seed if needed, then (a), (b), (c) and (d).
 
     .venv/bin/python -m bench.run                 # 100,000 accounts, 1,000,000 notes
     .venv/bin/python -m bench.run --quick         # 10,000 / 100,000, shorter runs
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     env.configure()
     from django.db import connection
 
-    from bench import breakdown, fanout, http, seed
+    from bench import breakdown, fanout, http, seed, serialise
 
     info = machine()
     seeding = seed.seed(accounts, notes, force=args.reseed)
@@ -170,6 +170,8 @@ def main(argv: list[str] | None = None) -> None:
     result_c = http.count_queries()
     print("where the time goes ...", flush=True)
     result_d = breakdown.run()
+    print("(d) status serialisation ...", flush=True)
+    result_e = serialise.run()
     load = _read("/proc/loadavg").split()[:3]
 
     today = datetime.datetime.now(tz=datetime.UTC).date().isoformat()
@@ -189,6 +191,12 @@ def main(argv: list[str] | None = None) -> None:
     summary.append(
         f"| (c) SQL queries per home-timeline request | {result_c['max']} | ≤ 3 "
         f"| {'met' if result_c['met'] else '**missed**'} |"
+    )
+    summary.append(
+        f"| (d) one API status's serialisation, µs (vs bare `orjson.dumps`) "
+        f"| {result_e['status_us']:.1f} ({result_e['ratio']:.0f}x) "
+        f"| < {result_e['target_us']:.0f} "
+        f"| {'met' if result_e['met'] else '**missed**'} |"
     )
     data = (
         f"{stats['n']:,} accounts, {stats['follows']:,} follows "
@@ -224,6 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     if result_b:
         lines += [http.report_http(result_b), ""]
     lines += [http.report_queries(result_c), "", breakdown.report(result_d), ""]
+    lines += [serialise.report(result_e), ""]
     text = "\n".join(lines)
     print()
     print(text)
@@ -250,6 +259,7 @@ def main(argv: list[str] | None = None) -> None:
         "http": result_b,
         "queries": result_c,
         "breakdown": result_d,
+        "serialise": result_e,
     }
     out.with_suffix(".json").write_text(json.dumps(raw, indent=2, default=str) + "\n")
     print(f"\nWrote {out.relative_to(env.ROOT)}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -78,6 +79,9 @@ HUBBUB_FANOUT_BATCH_SIZE = _env_int("FANOUT_BATCH_SIZE", 1000)
 HUBBUB_FANOUT_SWEEP_AFTER = _env_int("FANOUT_SWEEP_AFTER", 30)
 # Entries kept per reader in the stored home timeline.
 HUBBUB_TIMELINE_LENGTH = _env_int("TIMELINE_LENGTH", 800)
+# Days a reader's Redis timeline is kept after their last read; fan-out
+# skips readers without one, whose first read rebuilds it from the database.
+HUBBUB_TIMELINE_ACTIVE_DAYS = _env_int("TIMELINE_ACTIVE_DAYS", 7)
 # Notes a new follow copies from the followee into the follower's timeline.
 HUBBUB_FOLLOW_BACKFILL = _env_int("FOLLOW_BACKFILL", 40)
 HUBBUB_PAGE_SIZE = 20
@@ -140,6 +144,11 @@ HUBBUB_STREAMING_URL = _env("STREAMING_URL").rstrip("/")
 HUBBUB_STREAMING_RECHECK = float(_env("STREAMING_RECHECK", "2"))
 # Seconds between heartbeats on an idle stream (Mastodon.py wants <= 15).
 HUBBUB_STREAMING_HEARTBEAT = float(_env("STREAMING_HEARTBEAT", "10"))
+# Social news: how many promotions a day the adaptive threshold aims at.
+HUBBUB_NEWS_PROMOTIONS_PER_DAY = float(_env("NEWS_PROMOTIONS_PER_DAY", "20"))
+# Addresses link previews may fetch although they are internal (an
+# operator's LAN peers), comma-separated; empty refuses every one (S3).
+HUBBUB_PREVIEW_ALLOW_ADDRESSES = _env("PREVIEW_ALLOW_ADDRESSES")
 # Test-only fault injection: "fanout.batch_delay:SECONDS" slows each batch.
 HUBBUB_FAULT = _env("FAULT")
 
@@ -162,6 +171,7 @@ INSTALLED_APPS = [
     "hubbub.notifications",
     "hubbub.search",
     "hubbub.moderation",
+    "hubbub.news",
     "hubbub.web",
     "hubbub.api",
 ]
@@ -241,12 +251,25 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default", "fanout"],
+# The job queue: the database (the embedded default) or Redis through RQ.
+# HUBBUB_TASK_QUEUE=database keeps jobs in the database even with Redis.
+TASK_QUEUE = _env("TASK_QUEUE", "redis" if REDIS_URL else "database")
+TASK_QUEUES = ["default", "fanout"]
+if TASK_QUEUE not in {"database", "redis"} or (TASK_QUEUE == "redis" and not REDIS_URL):
+    raise ImproperlyConfigured(
+        "HUBBUB_TASK_QUEUE must be 'database', or 'redis' with HUBBUB_REDIS_URL set"
+    )
+if TASK_QUEUE == "redis":
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {name: {"URL": REDIS_URL} for name in TASK_QUEUES}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
+else:
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": TASK_QUEUES,
+        }
     }
-}
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "api.Application"
 OAUTH2_PROVIDER: dict[str, Any] = {

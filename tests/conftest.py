@@ -5,8 +5,9 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, TestCase
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -14,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 
 from hubbub.accounts.actions import sign_up
 from hubbub.accounts.models import Account
+from hubbub.timelines.redis_store import client as redis_client
 from tests.factories import PASSWORD
 
 # Deadlines measure wall time, which a loaded CI machine cannot promise.
@@ -66,16 +68,41 @@ def rate_limits(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_redis_timelines():
+    """Start each test with no Redis timelines when the suite uses Redis.
+
+    The database rolls back after a test; Redis does not, and a timeline
+    left behind would be read by the next test's account with that id.
+    """
+    if django_settings.REDIS_URL:
+        forget_redis_timelines(django_settings.REDIS_URL)
+
+
+def forget_redis_timelines(url: str) -> None:
+    """Drop every Redis timeline, as a flush would."""
+    client = redis_client(url)
+    keys = list(client.scan_iter(match="hubbub:tl:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 def run_queued_tasks() -> None:
     """Run every queued job through the real worker code, then return.
 
     The worker closes "old" connections between jobs; inside a test's
     transaction that would close the test's own connection, so that one
-    housekeeping call is switched off here. The worker records a job's
-    exception instead of raising it, so a failed job fails the test here.
+    housekeeping call is switched off here. A job's own on-commit work
+    (Redis timeline writes, events, further jobs) runs as it would after
+    the job's commit. The worker records a job's exception instead of
+    raising it, so a failed job fails the test here.
     """
     with patch.object(db_worker, "close_old_connections", lambda: None):
-        _drain()
+        while True:
+            with TestCase.captureOnCommitCallbacks(execute=True) as callbacks:
+                _drain()
+            if not callbacks:
+                break
     failed = list(DBTaskResult.objects.failed())
     if failed:
         pytest.fail(

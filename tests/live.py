@@ -40,6 +40,10 @@ def hubbub_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         HUBBUB_DATABASE_URL=test_database_url(),
         HUBBUB_VAR_DIR=str(tmp_path / "var"),
         HUBBUB_SECRET_KEY="test-secret-key-for-live-processes-only-0123456789",
+        # hubbub's own settings; with jobs in the database, where the test
+        # process queues them (tests/settings.py), unless a test says not.
+        DJANGO_SETTINGS_MODULE="hubbub.settings",
+        HUBBUB_TASK_QUEUE="database",
         # Every live test calls from 127.0.0.1; a test of a limit sets it.
         HUBBUB_RATE_LIMITS="0",
     )

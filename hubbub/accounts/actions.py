@@ -25,7 +25,7 @@ from hubbub.core.text import has_forbidden_characters
 from hubbub.notifications import tasks as notification_tasks
 from hubbub.notifications.actions import withdraw
 from hubbub.notifications.models import Notification, NotificationType
-from hubbub.posts.queries import recent_post_ids_for_follower
+from hubbub.posts.queries import recent_posts_for_follower
 from hubbub.posts.rendering import render_text
 from hubbub.timelines.store import get_store
 
@@ -188,9 +188,9 @@ def _do_follow(follower: Account, followee: Account) -> Follow:
 
 
 def _backfill(follower: Account, followee: Account) -> None:
-    get_store().add(
+    get_store().add_followed(
         follower.pk,
-        recent_post_ids_for_follower(followee, limit=settings.HUBBUB_FOLLOW_BACKFILL),
+        recent_posts_for_follower(followee, limit=settings.HUBBUB_FOLLOW_BACKFILL),
     )
 
 

@@ -14,6 +14,10 @@ class NotificationType(models.TextChoices):
     REBLOG = "reblog", "Boost"
     FOLLOW = "follow", "Follow"
     FOLLOW_REQUEST = "follow_request", "Follow request"
+    # A story the recipient submitted or dugg reached the front page. The
+    # actor is the submitter (for diggers) or the last digger (for the
+    # submitter), so no one is ever their own actor.
+    PROMOTED = "promoted", "Story promoted"
 
 
 class Notification(models.Model):

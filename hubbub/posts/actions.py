@@ -142,6 +142,7 @@ def _do_publish_note(
             ).update(replies_count=F("replies_count") + 1)
             if not counted:
                 raise ValidationError(NOT_AVAILABLE, code="unavailable")
+            _count_comment(in_reply_to.conversation_id, 1)
         post = Post.objects.create(
             id=post_id,
             author=author,
@@ -163,6 +164,14 @@ def _do_publish_note(
         get_store().add(author.pk, [post.id])
         transaction.on_commit(lambda: enqueue_fan_out(post.id))
     return post
+
+
+def _count_comment(conversation_id: int, delta: int) -> None:
+    # Imported here: news builds on posts, and a reply in a story's
+    # conversation is one of its comments.
+    from hubbub.news.actions import count_comment
+
+    count_comment(conversation_id, delta)
 
 
 def _store_mentions_and_tags(post: Post, parsed: ParsedText) -> None:
@@ -219,6 +228,12 @@ def favourite_post(account: Account, *, post: Post) -> Favourite:
             Post.objects.filter(id=original.id).update(
                 favourites_count=F("favourites_count") + 1
             )
+            if original.kind == Kind.STORY:
+                # A favourite of a story is a digg (imported here: news
+                # builds on posts).
+                from hubbub.news.actions import record_digg
+
+                record_digg(account, original)
             transaction.on_commit(
                 lambda: notification_tasks.notify_favourite.enqueue(favourite.id)
             )
@@ -240,6 +255,10 @@ def unfavourite_post(account: Account, *, post: Post) -> None:
             Post.objects.filter(id=original_id, favourites_count__gt=0).update(
                 favourites_count=F("favourites_count") - 1
             )
+            if post.kind == Kind.STORY or post.reblog_of_id is not None:
+                from hubbub.news.actions import record_undigg
+
+                record_undigg(account.pk, original_id)
             _withdraw_about(original_id, account.pk, NotificationType.FAVOURITE)
 
 
@@ -411,4 +430,5 @@ def delete_post(actor: Account, *, post: Post) -> None:
             Post.objects.filter(id=post.in_reply_to_id, replies_count__gt=0).update(
                 replies_count=F("replies_count") - 1
             )
+            _count_comment(post.conversation_id, -1)
         Notification.objects.filter(post_id__in=[post.id, *boost_ids]).delete()

@@ -141,10 +141,13 @@ def public_posts(viewer: Account | None) -> QuerySet[Post]:
     ).order_by("-id")
 
 
-def recent_post_ids_for_follower(author: Account, *, limit: int) -> list[int]:
-    """Return the ids of ``author``'s newest posts a new follower may see."""
+def recent_posts_for_follower(author: Account, *, limit: int) -> list[Post]:
+    """Return ``author``'s newest posts a new follower may see, with what
+    fan-out's rules look at (the post answered, a boost's original and its
+    author)."""
     return list(
-        Post.objects.filter(
+        Post.objects.select_related("in_reply_to", "reblog_of__author")
+        .filter(
             author=author,
             deleted_at__isnull=True,
             kind__in=[Kind.NOTE, Kind.ARTICLE, Kind.STORY],
@@ -154,8 +157,7 @@ def recent_post_ids_for_follower(author: Account, *, limit: int) -> list[int]:
                 Visibility.FOLLOWERS,
             ],
         )
-        .order_by("-id")
-        .values_list("id", flat=True)[:limit]
+        .order_by("-id")[:limit]
     )
 
 

@@ -11,10 +11,18 @@ class TimelineEntry(models.Model):
     re-driven fan-out cannot duplicate anything.
     """
 
+    # No single-column indexes of their own: ``timeline_once`` (reader,
+    # post) serves lookups by reader and ``timeline_post`` those by post, and
+    # every fan-out row would otherwise write two more index entries.
     reader = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
-    post = models.ForeignKey("posts.Post", on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(
+        "posts.Post", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
 
     class Meta:
         constraints = [

@@ -1,10 +1,11 @@
 """Where home timelines are kept, behind one small interface.
 
-The embedded default keeps them in the ``TimelineEntry`` table. A Redis
-store can stand in its place (``get_store``) without callers changing:
-``entry_ids`` returns something a ``Post`` query can take as ``id__in`` (a
-subquery here, a list of ids from Redis), so a page of the home timeline is
-one SQL query either way.
+The embedded default keeps them in the ``TimelineEntry`` table. The Redis
+store (``redis_store.py``) mirrors that table for active readers and is
+chosen by ``get_store`` when HUBBUB_REDIS_URL is set, without callers
+changing: ``entry_ids`` returns SQL a ``Post`` query can take as ``id__in``
+(a subquery of the table, or the ids read from Redis), so a page of the
+home timeline is one SQL query either way.
 """
 
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count
 from django.db.models.expressions import RawSQL
 
 from hubbub.accounts.models import Account, Block, Follow, Mute
@@ -59,17 +61,32 @@ class TimelineStore(Protocol):
         past ``after_follower_id`` has been written.
         """
 
+    def add_followed(self, reader_id: int, posts: list[Post]) -> None:
+        """Put a newly followed account's ``posts`` in one reader's timeline.
+
+        Each is added only if fan-out would have given it to the reader
+        (see ``fan_out_batch``); oldest first, so the first boost of a post
+        is the one kept. ``posts`` come with ``in_reply_to`` and
+        ``reblog_of__author`` loaded.
+        """
+
     def remove_author(self, reader_id: int, author_id: int) -> None:
         """Remove every post by ``author_id`` from one reader's timeline."""
 
     def remove_posts(self, post_ids: list[int]) -> None:
         """Remove ``post_ids`` from every reader's timeline."""
 
-    def entry_ids(self, reader_id: int, bounds: PageBounds) -> RawSQL | list[int]:
+    def entry_ids(self, reader_id: int, bounds: PageBounds) -> RawSQL:
         """Return the ids of one page of a reader's stored timeline."""
 
     def readers_of(self, post_id: int, reader_ids: set[int]) -> set[int]:
         """Return which of ``reader_ids`` have ``post_id`` in their timeline."""
+
+    def over_length(self, reader_ids: list[int]) -> list[int]:
+        """Return which of ``reader_ids`` hold more than HUBBUB_TIMELINE_LENGTH."""
+
+    def trim(self, reader_id: int) -> None:
+        """Drop a reader's entries beyond the newest HUBBUB_TIMELINE_LENGTH."""
 
 
 def _cursor_sql(column: str, bounds: PageBounds) -> tuple[str, list[int]]:
@@ -113,29 +130,48 @@ class SQLTimelineStore:
     """Timelines in the ``timelines_timelineentry`` table."""
 
     table = TimelineEntry._meta.db_table
+    # Whether inserts report which readers they wrote (for a mirror).
+    mirrored = False
+
+    def added(self, reader_ids: list[int], post_ids: list[int]) -> None:
+        """Hear that ``post_ids`` were written to ``reader_ids``' timelines.
+
+        A hook for a store that mirrors this table (Redis); here, nothing.
+        """
 
     def add(self, reader_id: int, post_ids: list[int]) -> None:
         TimelineEntry.objects.bulk_create(
             [TimelineEntry(reader_id=reader_id, post_id=pid) for pid in post_ids],
             ignore_conflicts=True,
         )
+        if post_ids:
+            self.added([reader_id], post_ids)
+
+    def _insert(self, sql: str, params: list[int], post: Post) -> None:
+        """Run an ``INSERT ... SELECT`` of readers for ``post``."""
+        returning = " RETURNING reader_id" if self.mirrored else ""
+        with connection.cursor() as cursor:
+            cursor.execute(sql + returning, params)
+            if self.mirrored:
+                readers = [row[0] for row in cursor.fetchall()]
+                if readers:
+                    self.added(readers, [post.id])
 
     def add_mentioned(self, post: Post) -> None:
         mention = Mention._meta.db_table
         unwanted_sql, unwanted_params = _unwanted_sql("m.account_id", _authors(post))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {self.table} (reader_id, post_id)"  # noqa: S608
-                f" SELECT m.account_id, %s FROM {mention} m"
-                f" WHERE m.post_id = %s{unwanted_sql}"
-                " ON CONFLICT (reader_id, post_id) DO NOTHING",
-                [post.id, post.id, *unwanted_params],
-            )
+        self._insert(
+            f"INSERT INTO {self.table} (reader_id, post_id)"  # noqa: S608
+            f" SELECT m.account_id, %s FROM {mention} m"
+            f" WHERE m.post_id = %s{unwanted_sql}"
+            " ON CONFLICT (reader_id, post_id) DO NOTHING",
+            [post.id, post.id, *unwanted_params],
+            post,
+        )
 
     def fan_out_batch(self, post: Post, *, after_follower_id: int) -> int | None:
         batch = settings.HUBBUB_FANOUT_BATCH_SIZE
         follow = Follow._meta.db_table
-        rules_sql, rules_params = self._follower_rules(post)
         with connection.cursor() as cursor:
             # The batch's last follower bounds this batch and starts the next.
             cursor.execute(
@@ -144,19 +180,38 @@ class SQLTimelineStore:
                 [post.author_id, after_follower_id, batch - 1],
             )
             row = cursor.fetchone()
-            upper = row[0] if row else None
-            upper_sql = " AND f.follower_id <= %s" if upper is not None else ""
-            cursor.execute(
-                f"INSERT INTO {self.table} (reader_id, post_id)"  # noqa: S608
-                f" SELECT f.follower_id, %s FROM {follow} f"
-                f" WHERE f.followee_id = %s AND f.follower_id > %s{upper_sql}"
-                f"{rules_sql}"
-                " ON CONFLICT (reader_id, post_id) DO NOTHING",
-                [post.id, post.author_id, after_follower_id]
-                + ([upper] if upper is not None else [])
-                + rules_params,
+        upper = row[0] if row else None
+        if upper is None:
+            self._insert_for_followers(
+                post, " AND f.follower_id > %s", [after_follower_id]
+            )
+        else:
+            self._insert_for_followers(
+                post,
+                " AND f.follower_id > %s AND f.follower_id <= %s",
+                [after_follower_id, upper],
             )
         return upper
+
+    def add_followed(self, reader_id: int, posts: list[Post]) -> None:
+        for post in sorted(posts, key=lambda p: p.id):
+            self._insert_for_followers(post, " AND f.follower_id = %s", [reader_id])
+
+    def _insert_for_followers(
+        self, post: Post, which_sql: str, which_params: list[int]
+    ) -> None:
+        """Write ``post`` for the author's followers that ``which_sql`` picks
+        (a condition on ``f.follower_id``), as fan-out's rules allow."""
+        follow = Follow._meta.db_table
+        rules_sql, rules_params = self._follower_rules(post)
+        self._insert(
+            f"INSERT INTO {self.table} (reader_id, post_id)"  # noqa: S608
+            f" SELECT f.follower_id, %s FROM {follow} f"
+            f" WHERE f.followee_id = %s{which_sql}{rules_sql}"
+            " ON CONFLICT (reader_id, post_id) DO NOTHING",
+            [post.id, post.author_id, *which_params, *rules_params],
+            post,
+        )
 
     def _follower_rules(self, post: Post) -> tuple[str, list[int]]:
         """Return the SQL that picks which of the author's followers get ``post``.
@@ -222,6 +277,25 @@ class SQLTimelineStore:
     def entry_ids(self, reader_id: int, bounds: PageBounds) -> RawSQL:
         order = "ASC" if bounds.ascending else "DESC"
         stored_where, stored_params = _cursor_sql("post_id", bounds)
+        merged_sql, merged_params = self.merged_sql(reader_id, bounds)
+        sql = (
+            f"SELECT post_id FROM (SELECT post_id FROM {self.table}"  # noqa: S608
+            f" WHERE reader_id = %s{stored_where}"
+            f" ORDER BY post_id {order} LIMIT %s) AS stored"
+            f" UNION ALL {merged_sql}"
+        )
+        params = [reader_id, *stored_params, bounds.limit, *merged_params]
+        return RawSQL(sql, params)  # noqa: S611
+
+    def merged_sql(
+        self, reader_id: int, bounds: PageBounds
+    ) -> tuple[str, list[object]]:
+        """Return SQL for one page of the posts merged in at read time.
+
+        Those are the recent posts of followed accounts too big to fan out
+        on write, limited on their own index, so the merge is bounded.
+        """
+        order = "ASC" if bounds.ascending else "DESC"
         merged_where, merged_params = _cursor_sql("p.id", bounds)
         post, follow, account, mute = (
             Post._meta.db_table,
@@ -229,19 +303,13 @@ class SQLTimelineStore:
             Account._meta.db_table,
             Mute._meta.db_table,
         )
-        # The stored entries, plus the recent posts of followed accounts too
-        # big to fan out on write (merged here, at read time). Each side is
-        # limited on its own index before the union, so the merge is bounded.
         # The merge keeps fan-out's rules: no direct posts, no muted authors,
         # replies only to the reader or to accounts the reader follows, and
         # no boost of the reader's own post, of a muted author's post or of
         # a post already stored for the reader. (Blocks are applied by
         # visible_posts on the page itself.)
         sql = (
-            f"SELECT post_id FROM (SELECT post_id FROM {self.table}"  # noqa: S608
-            f" WHERE reader_id = %s{stored_where}"
-            f" ORDER BY post_id {order} LIMIT %s) AS stored"
-            f" UNION ALL SELECT id FROM (SELECT p.id FROM {post} p"
+            f"SELECT id FROM (SELECT p.id FROM {post} p"  # noqa: S608
             f" WHERE p.author_id IN (SELECT f.followee_id FROM {follow} f"
             f" JOIN {account} a ON a.id = f.followee_id"
             f" WHERE f.follower_id = %s AND a.followers_count > %s"
@@ -261,9 +329,6 @@ class SQLTimelineStore:
         )
         params = [
             reader_id,
-            *stored_params,
-            bounds.limit,
-            reader_id,
             settings.HUBBUB_FANOUT_LIMIT,
             reader_id,
             Visibility.PUBLIC,
@@ -277,10 +342,19 @@ class SQLTimelineStore:
             *merged_params,
             bounds.limit,
         ]
-        return RawSQL(sql, params)  # noqa: S611
+        return sql, params
+
+    def over_length(self, reader_ids: list[int]) -> list[int]:
+        # Counted on the (reader, post) index alone.
+        return list(
+            TimelineEntry.objects.filter(reader_id__in=reader_ids)
+            .values("reader_id")
+            .annotate(entries=Count("*"))
+            .filter(entries__gt=settings.HUBBUB_TIMELINE_LENGTH)
+            .values_list("reader_id", flat=True)
+        )
 
     def trim(self, reader_id: int) -> None:
-        """Drop a reader's entries beyond the newest HUBBUB_TIMELINE_LENGTH."""
         keep = settings.HUBBUB_TIMELINE_LENGTH
         oldest_kept = (
             TimelineEntry.objects.filter(reader_id=reader_id)
@@ -294,5 +368,9 @@ class SQLTimelineStore:
 
 
 def get_store() -> SQLTimelineStore:
-    """Return the configured timeline store."""
+    """Return the configured store: Redis when HUBBUB_REDIS_URL is set."""
+    if settings.REDIS_URL:
+        from hubbub.timelines.redis_store import RedisTimelineStore
+
+        return RedisTimelineStore(settings.REDIS_URL)
     return SQLTimelineStore()

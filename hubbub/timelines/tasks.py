@@ -9,8 +9,10 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from hubbub.accounts.models import Account
 from hubbub.core import events
 from hubbub.posts.models import Post, Visibility
+from hubbub.timelines.redis_store import RedisTimelineStore
 from hubbub.timelines.store import get_store
 
 logger = logging.getLogger(__name__)
@@ -97,3 +99,35 @@ def redrive_stalled_fan_outs(*, limit: int = 500) -> int:
     if requeued:
         logger.warning("Re-queued %d stalled fan-outs", requeued)
     return requeued
+
+
+def trim_timelines(*, after_reader_id: int = 0, readers: int = 1000) -> int:
+    """Cap stored timelines at HUBBUB_TIMELINE_LENGTH, a slice of readers at
+    a time.
+
+    Looks at the next ``readers`` accounts in id order after
+    ``after_reader_id`` and trims those over the length. Returns the cursor
+    for the next call: the last account looked at, or 0 once the slice
+    reached the end, so that repeated sweeps keep cycling through everyone.
+    """
+    reader_ids = list(
+        Account.objects.filter(pk__gt=after_reader_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:readers]
+    )
+    store = get_store()
+    for reader_id in store.over_length(reader_ids):
+        store.trim(reader_id)
+    return reader_ids[-1] if len(reader_ids) == readers else 0
+
+
+@task()
+def rebuild_home_timeline(reader_id: int) -> None:
+    """Rebuild a reader's Redis timeline from the database (a no-op on SQL).
+
+    Queued by the first read that finds the reader's set missing; that read
+    is served from the database meanwhile.
+    """
+    store = get_store()
+    if isinstance(store, RedisTimelineStore):
+        store.rebuild(reader_id)

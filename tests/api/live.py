@@ -1,5 +1,7 @@
 """A live hubbub for the real clients: `hubbub serve` on a free loopback port."""
 
+import html
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,3 +59,45 @@ def mastodon_client(base: str, username: str, password: str):
     api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
     api.log_in(username, password, allow_http=True)
     return api
+
+
+def authorize_in_browser(
+    url: str, username: str, password: str, *, app_name: str
+) -> str:
+    """Sign in and approve ``url`` as a person would, forms, CSRF tokens and
+    all, over real HTTP; return the out-of-band code the page shows."""
+    import requests
+
+    web = requests.Session()
+    page = web.get(url, timeout=10)
+    assert "/login" in page.url
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+    page = web.post(
+        page.url,
+        data={
+            "csrfmiddlewaretoken": token,
+            "username": username,
+            "password": password,
+            "next": html.unescape(
+                re.search(r'name="next" value="([^"]+)"', page.text)[1]
+            ),
+        },
+        headers={"Referer": page.url},
+        timeout=10,
+    )
+    assert f"Authorize {app_name}?" in html.unescape(page.text), page.text
+    form = {
+        name: html.unescape(value)
+        for name, value in re.findall(
+            r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text
+        )
+    }
+    page = web.post(
+        page.url,
+        data={**form, "allow": "on"},
+        headers={"Referer": page.url},
+        timeout=10,
+    )
+    return re.search(
+        r'id="authorization-code" class="code" value="([^"]+)"', page.text
+    )[1]

@@ -1,16 +1,13 @@
 """Mastodon.py 2.3.3, unmodified, against a live hubbub."""
 
-import html
-import re
 import time
 import warnings
 
 import pytest
-import requests
 from mastodon import Mastodon
 from mastodon.errors import MastodonAPIError, MastodonUnauthorizedError
 
-from tests.api.live import live_hubbub, mastodon_client, people
+from tests.api.live import authorize_in_browser, live_hubbub, mastodon_client, people
 
 pytestmark = pytest.mark.slow
 PASSWORD = "a long client password"
@@ -25,43 +22,6 @@ def server(transactional_db, tmp_path):
 
 def _client(base: str, username: str) -> Mastodon:
     return mastodon_client(base, username, PASSWORD)
-
-
-def _authorize_in_browser(base: str, url: str, username: str) -> str:
-    """Sign in and approve as a person would; return the OOB code shown."""
-    web = requests.Session()
-    page = web.get(url, timeout=10)
-    assert "/login" in page.url
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
-    page = web.post(
-        page.url,
-        data={
-            "csrfmiddlewaretoken": token,
-            "username": username,
-            "password": PASSWORD,
-            "next": html.unescape(
-                re.search(r'name="next" value="([^"]+)"', page.text)[1]
-            ),
-        },
-        headers={"Referer": page.url},
-        timeout=10,
-    )
-    assert "Authorize hubbub tests?" in page.text.replace("&#x27;", "'")
-    form = {
-        name: html.unescape(value)
-        for name, value in re.findall(
-            r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text
-        )
-    }
-    page = web.post(
-        page.url,
-        data={**form, "allow": "on"},
-        headers={"Referer": page.url},
-        timeout=10,
-    )
-    return re.search(
-        r'id="authorization-code" class="code" value="([^"]+)"', page.text
-    )[1]
 
 
 def _eventually(read, ready, seconds: float = 15.0):
@@ -165,7 +125,7 @@ def test_mastodon_py_core_flows(server):
         client_id=ann.client_id, client_secret=ann.client_secret, api_base_url=server
     )
     url = code_app.auth_request_url(scopes=["read", "write"], allow_http=True)
-    code = _authorize_in_browser(server, url, "ann")
+    code = authorize_in_browser(url, "ann", PASSWORD, app_name="hubbub tests")
     code_app.log_in(code=code, scopes=["read", "write"], allow_http=True)
     assert code_app.me().username == "ann"
 

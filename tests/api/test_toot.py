@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.live import live_hubbub, people
+from tests.api.live import authorize_in_browser, live_hubbub, people
 
 pytestmark = pytest.mark.slow
 PASSWORD = "a long toot password"
@@ -21,11 +21,15 @@ def server(transactional_db, tmp_path):
         yield base
 
 
+def _env(home: Path) -> dict[str, str]:
+    return {"XDG_CONFIG_HOME": str(home), "PATH": "/usr/bin:/bin", "HOME": str(home)}
+
+
 def toot(home: Path, *args: str) -> str:
     """Run toot with its configuration kept in ``home``; return its output."""
     done = subprocess.run(
         [TOOT, "--no-color", *args],
-        env={"XDG_CONFIG_HOME": str(home), "PATH": "/usr/bin:/bin", "HOME": str(home)},
+        env=_env(home),
         capture_output=True,
         text=True,
         timeout=60,
@@ -57,3 +61,42 @@ def test_toot_core_flows(server, tmp_path):
     assert "dan" in toot(cat, "following")
     assert "Hello from toot" in toot(cat, "timeline", "--once")
     assert "You are no longer following dan" in toot(cat, "unfollow", "dan")
+
+
+def test_toot_login_with_a_code_from_the_browser(server, tmp_path):
+    """``toot login``, the interactive out-of-band flow: toot prints the
+    authorization URL and asks for the code; a person signs in and approves
+    on the server's pages and pastes the code the page shows."""
+    home = tmp_path / "cat"
+    login = subprocess.Popen(
+        [TOOT, "--no-color", "login", "-i", server],
+        env={**_env(home), "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        # "Open link in default browser?" No: this test is the browser.
+        login.stdin.write("n\n")
+        login.stdin.flush()
+        shown = []
+        while not (url := next((u for u in shown if "/oauth/authorize" in u), "")):
+            line = login.stdout.readline()
+            assert line, "toot ended before showing the URL:\n" + "".join(shown)
+            shown.append(line.strip())
+        assert url.startswith(server + "/oauth/authorize/?")
+        code = authorize_in_browser(
+            url, "cat", PASSWORD, app_name="toot - a Mastodon CLI client"
+        )
+        out, _ = login.communicate(code + "\n", timeout=60)
+    finally:
+        if login.poll() is None:
+            login.kill()
+            login.wait()
+    assert login.returncode == 0, out
+    assert "Successfully logged in" in out
+
+    assert json.loads(toot(home, "whoami", "--json"))["username"] == "cat"
+    assert "Toot posted" in toot(home, "post", "Posted after a browser login")
+    assert "Posted after a browser login" in toot(home, "timeline", "--once")

@@ -79,9 +79,11 @@ def test_fan_out_is_enqueued_only_after_commit(
         assert not DBTaskResult.objects.exists()
         assert home_ids(bob) == []
 
-    assert len(callbacks) == 1
-    callbacks[0]()
-    queued = DBTaskResult.objects.get()
+    # The Redis store also defers its own writes (and a rebuild of the
+    # timeline bob just read) to the commit; one of these queues fan-out.
+    for callback in callbacks:
+        callback()
+    queued = DBTaskResult.objects.get(queue_name="fanout")
     assert queued.task_path == "hubbub.timelines.tasks.fan_out_post"
     assert queued.queue_name == "fanout"
     assert queued.args_kwargs == {"args": [note.id], "kwargs": {}}

@@ -1,0 +1,817 @@
+"""Writes about social news: submitting, digging, burying and promoting.
+
+A digg *is* a favourite of a story's post: ``posts.actions.favourite_post``
+calls ``record_digg`` inside its transaction, so the web, hubbub's API and a
+Mastodon app's ★ all digg through one path. Every vote re-tallies the story
+(``retally``): its effective diggs and buries are recomputed by
+``ranking.effective_diggs`` from the story's vote rows, the aggregates are
+written back, and when the promotion rule holds the story is promoted by
+one conditional UPDATE, so it is promoted exactly once however many diggs
+race past the threshold.
+
+Association clusters are kept incrementally: a new vote joins (and merges)
+the clusters of the voters it is associated with, found with two indexed
+queries; only withdrawing a vote, or the co-digg overlap refresh, re-clusters
+a story from scratch.
+"""
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.html import escape
+
+from hubbub.accounts.models import Account, Follow
+from hubbub.core.html import sanitise
+from hubbub.core.ratelimits import enforce
+from hubbub.core.text import has_forbidden_characters
+from hubbub.moderation.actions import record
+from hubbub.moderation.models import Action, LogEntry, Reason, Report
+from hubbub.moderation.permissions import is_moderator
+from hubbub.news import links, ranking
+from hubbub.news.models import (
+    BLURB_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    TOPIC_MAX_LENGTH,
+    Association,
+    BuryReason,
+    CommentBury,
+    Community,
+    State,
+    Story,
+    StoryVote,
+    VoteKind,
+)
+from hubbub.posts import actions as post_actions
+from hubbub.posts.models import Kind, Post, Visibility
+from hubbub.posts.queries import visible_posts
+from hubbub.timelines.store import get_store
+
+# A second submission of the same link within 30 days leads to the first
+# (Lobsters' RECENT_DAYS); after that a link may be discussed afresh.
+DUPLICATE_WINDOW = timedelta(days=30)
+_TOPIC = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SECONDS_PER_HOUR = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What ``submit_story`` did: ``created`` is False for a duplicate,
+    and ``story`` is then the story already submitted."""
+
+    story: Story
+    created: bool
+
+
+# Submitting -----------------------------------------------------------------
+
+
+def _check_text(value: str, *, field: str, limit: int, required: bool) -> str:
+    if has_forbidden_characters(value):
+        raise ValidationError(
+            f"The {field} contains characters that are not allowed.", code="invalid"
+        )
+    value = " ".join(value.split()) if field != "blurb" else value.strip()
+    if required and not value:
+        raise ValidationError(f"The {field} can't be blank.", code="blank")
+    if len(value) > limit:
+        raise ValidationError(
+            f"The {field} is too long: at most {limit} characters "
+            f"({len(value)} given).",
+            code="too_long",
+        )
+    return value
+
+
+def _check_topic(topic: str) -> str:
+    topic = topic.strip().lower()
+    if topic and (len(topic) > TOPIC_MAX_LENGTH or not _TOPIC.match(topic)):
+        raise ValidationError(
+            f"A topic is up to {TOPIC_MAX_LENGTH} letters, digits and hyphens.",
+            code="invalid_topic",
+        )
+    return topic
+
+
+def url_key(url: str) -> str:
+    """Return the digest duplicate detection compares for ``url``."""
+    return hashlib.sha256(links.duplicate_key(url).encode()).hexdigest()
+
+
+def _story_html(title: str, url: str, blurb: str) -> str:
+    # A story's status content (Mastodon §6): its title linked to the
+    # target, then its blurb.
+    paragraphs = [f'<p><a href="{escape(url)}" target="_blank">{escape(title)}</a></p>']
+    for paragraph in blurb.split("\n\n"):
+        if paragraph.strip():
+            lines = escape(paragraph.strip()).replace("\n", "<br>")
+            paragraphs.append(f"<p>{lines}</p>")
+    return sanitise("".join(paragraphs))
+
+
+def submit_story(
+    author: Account, *, url: str, title: str, blurb: str = "", topic: str = ""
+) -> Submission:
+    """Submit a link to Upcoming, or lead to the story that already has it.
+
+    Raises ValidationError, writing nothing, for a URL that is not a plain
+    http(s) link (other schemes, credentials, control characters, a bad
+    host or port, more than 2,048 characters), a blank title or one over
+    TITLE_MAX_LENGTH characters, a blurb over BLURB_MAX_LENGTH or a topic
+    that is not a short slug. A link submitted in the last
+    DUPLICATE_WINDOW (by anyone, spelled any way ``links.duplicate_key``
+    folds together) is not submitted again: the existing story comes back
+    with ``created`` False. Over the submitting limit it raises
+    RateLimitedError. The story is a public post of kind ``story`` in
+    its own conversation; its link preview is fetched by ``fetch_preview``
+    after commit, through the SSRF-safe fetcher.
+    """
+    try:
+        normalised = links.normalise_url(url)
+    except ValueError as e:
+        raise ValidationError(str(e), code="invalid_url") from e
+    title = _check_text(title, field="title", limit=TITLE_MAX_LENGTH, required=True)
+    blurb = _check_text(blurb, field="blurb", limit=BLURB_MAX_LENGTH, required=False)
+    topic = _check_topic(topic)
+    enforce("story", account=author)
+    key = url_key(normalised)
+    now = timezone.now()
+    with transaction.atomic():
+        existing = (
+            Story.objects.filter(
+                url_key=key,
+                submitted_at__gte=now - DUPLICATE_WINDOW,
+                post__in=visible_posts(author).values("id"),
+            )
+            .select_related("post__author")
+            .order_by("-submitted_at")
+            .first()
+        )
+        if existing is not None:
+            return Submission(existing, created=False)
+        post = _do_publish_story_post(
+            author,
+            text="\n\n".join(part for part in (title, normalised, blurb) if part),
+            html=_story_html(title, normalised, blurb),
+            when=now,
+        )
+        story = Story.objects.create(
+            post=post,
+            url=url.strip(),
+            normalised_url=normalised,
+            url_key=key,
+            domain=links.domain_of(normalised),
+            title=title,
+            blurb=blurb,
+            topic=topic,
+            submitted_at=now,
+            upcoming_score=ranking.upcoming_score(0.0, now),
+        )
+        transaction.on_commit(lambda: _after_submit(post.id))
+    return Submission(story, created=True)
+
+
+def _do_publish_story_post(
+    author: Account, *, text: str, html: str, when: datetime
+) -> Post:
+    """Write a story's post as publishing a note does: count it, put it in
+    the author's timeline, and fan it out after commit."""
+    post = Post.objects.create(
+        author=author,
+        kind=Kind.STORY,
+        visibility=Visibility.PUBLIC,
+        text=text,
+        html=html,
+        created_at=when,
+        fanout_queued_at=when,
+    )
+    Account.objects.filter(pk=author.pk).update(
+        posts_count=F("posts_count") + 1, last_post_at=when
+    )
+    get_store().add(author.pk, [post.id])
+    return post
+
+
+def _after_submit(post_id: int) -> None:
+    from hubbub.news import tasks
+    from hubbub.timelines.tasks import enqueue_fan_out
+
+    enqueue_fan_out(post_id)
+    tasks.fetch_preview.enqueue(post_id)
+
+
+# Digging --------------------------------------------------------------------
+
+
+def _story_post(viewer: Account, story: Story | Post | int) -> Post:
+    """Return the live story post ``viewer`` may see, or raise Http404."""
+    post_id = story if isinstance(story, int) else story.pk
+    post = visible_posts(viewer).filter(id=post_id, kind=Kind.STORY).first()
+    if post is None:
+        raise Http404("No such story.")
+    return post
+
+
+def digg_story(account: Account, *, story: Story | Post | int) -> None:
+    """Digg a story: favourite its post. Digging twice is a no-op.
+
+    A deleted story, or one ``account`` may not see, is Http404. The
+    submitter may digg their own story; that digg weighs 0. A digg replaces
+    the account's bury of the story, if it had one.
+    """
+    post_id = story if isinstance(story, int) else story.pk
+    if not Story.objects.filter(post_id=post_id).exists():
+        raise Http404("No such story.")
+    # favourite_post checks that the account may see it (deleted: 404).
+    post_actions.favourite_post(account, post=Post(id=post_id, kind=Kind.STORY))
+
+
+def undigg_story(account: Account, *, story: Story | Post | int) -> None:
+    """Withdraw ``account``'s digg of a story; a no-op if there is none."""
+    post_id = story if isinstance(story, int) else story.pk
+    # unfavourite_post needs only the id, and works on a story the account
+    # can no longer see, so a digg can always be taken back.
+    post_actions.unfavourite_post(account, post=Post(id=post_id, kind=Kind.STORY))
+
+
+def record_digg(account: Account, post: Post) -> None:
+    """Count a new favourite of ``post`` as a digg if ``post`` is a story.
+
+    Called by ``posts.actions.favourite_post`` inside its transaction, only
+    when the favourite row was new, so double diggs never reach here.
+    """
+    story = lock_story(post.id)
+    if story is None:
+        return
+    _withdraw_vote(story, account.pk, VoteKind.BURY)
+    _add_vote(story, account, VoteKind.DIGG)
+    retally(story)
+
+
+def record_undigg(account_id: int, post_id: int) -> None:
+    """Forget a withdrawn favourite's digg, if ``post_id`` is a story.
+
+    Called by ``posts.actions.unfavourite_post`` inside its transaction.
+    """
+    story = lock_story(post_id)
+    if story is not None and _withdraw_vote(story, account_id, VoteKind.DIGG):
+        retally(story)
+
+
+def count_comment(conversation_id: int, delta: int) -> None:
+    """Add ``delta`` to a story's comment count if the conversation is one.
+
+    Called by ``posts.actions`` when a reply is published or deleted; the
+    count feeds the heated-thread penalty on the front page.
+    """
+    stories = Story.objects.filter(post_id=conversation_id)
+    if delta < 0:
+        stories = stories.filter(comments_count__gte=-delta)
+    stories.update(comments_count=F("comments_count") + delta)
+
+
+# Burying --------------------------------------------------------------------
+
+
+def _bury_reason(reason: str) -> BuryReason:
+    try:
+        return BuryReason(reason)
+    except ValueError:
+        choices = ", ".join(BuryReason.values)
+        raise ValidationError(
+            f"A bury needs one of these reasons: {choices}.", code="invalid_reason"
+        ) from None
+
+
+def bury_story(account: Account, *, story: Story | Post | int, reason: str) -> None:
+    """Bury a story with a reason; burying again only changes the reason.
+
+    Buries are weighted and clustered like diggs. When weighted buries reach
+    their limit (``ranking.bury_limit``) the story goes to the moderators'
+    review queue, and the public moderation log says why; it is not
+    removed. A bury replaces the account's digg. The submitter cannot bury
+    their own story (ValidationError); a story ``account`` may not see is
+    Http404; an unknown reason is a ValidationError. Buries count against
+    the digging limit (RateLimitedError).
+    """
+    why = _bury_reason(reason)
+    enforce("digg", account=account)
+    with transaction.atomic():
+        post = _story_post(account, story)
+        if post.author_id == account.pk:
+            raise ValidationError(
+                "You can't bury your own story; you can delete it.", code="own_story"
+            )
+        post_actions.unfavourite_post(account, post=post)
+        locked = lock_story(post.id)
+        assert locked is not None  # noqa: S101 - _story_post found the story
+        existing = StoryVote.objects.filter(
+            story=locked, kind=VoteKind.BURY, account_id=account.pk
+        )
+        if existing.update(reason=why):
+            return
+        _add_vote(locked, account, VoteKind.BURY, reason=why)
+        retally(locked)
+
+
+def unbury_story(account: Account, *, story: Story | Post | int) -> None:
+    """Withdraw ``account``'s bury of a story; a no-op if there is none."""
+    post_id = story if isinstance(story, int) else story.pk
+    with transaction.atomic():
+        locked = lock_story(post_id)
+        if locked is not None and _withdraw_vote(locked, account.pk, VoteKind.BURY):
+            retally(locked)
+
+
+def _comment_post(account: Account, post: Post | int) -> Post:
+    """Return a live comment (a reply in a story's conversation) ``account``
+    may see, or raise Http404."""
+    post_id = post if isinstance(post, int) else post.pk
+    found = (
+        visible_posts(account)
+        .filter(
+            id=post_id,
+            kind=Kind.NOTE,
+            in_reply_to__isnull=False,
+            conversation_id__in=Story.objects.values("post_id"),
+        )
+        .first()
+    )
+    if found is None:
+        raise Http404("No such comment.")
+    return found
+
+
+def bury_comment(account: Account, *, post: Post | int, reason: str) -> None:
+    """Bury a comment on a story with a reason; again changes the reason.
+
+    Comments with enough buries are collapsed, with the reason shown (see
+    ``queries.story_comments``). Burying one's own comment is refused
+    (ValidationError); a comment ``account`` may not see is Http404.
+    """
+    why = _bury_reason(reason)
+    enforce("digg", account=account)
+    with transaction.atomic():
+        comment = _comment_post(account, post)
+        if comment.author_id == account.pk:
+            raise ValidationError(
+                "You can't bury your own comment; you can delete it.",
+                code="own_comment",
+            )
+        CommentBury.objects.update_or_create(
+            post=comment, account=account, defaults={"reason": why}
+        )
+
+
+def unbury_comment(account: Account, *, post: Post | int) -> None:
+    """Withdraw ``account``'s bury of a comment; a no-op if there is none."""
+    post_id = post if isinstance(post, int) else post.pk
+    CommentBury.objects.filter(post_id=post_id, account=account).delete()
+
+
+def report(
+    account: Account, *, post: Post | int, reason: str, comment: str = ""
+) -> Report:
+    """Ask moderators to look at a story or comment; reporting twice is a
+    no-op that returns the open report.
+
+    Raises ValidationError for an unknown reason, a note over 1,000
+    characters or one with forbidden characters; Http404 for a post
+    ``account`` may not see.
+    """
+    try:
+        why = Reason(reason)
+    except ValueError:
+        raise ValidationError(
+            f"A report needs one of these reasons: {', '.join(Reason.values)}.",
+            code="invalid_reason",
+        ) from None
+    comment = _check_text(comment, field="note", limit=1000, required=False)
+    enforce("report", account=account)
+    post_id = post if isinstance(post, int) else post.pk
+    with transaction.atomic():
+        found = visible_posts(account).filter(id=post_id).first()
+        if found is None:
+            raise Http404("No such post.")
+        open_report = Report.objects.filter(
+            reporter=account, account_id=found.author_id, post=found
+        ).filter(resolved_at__isnull=True)
+        existing = open_report.first()
+        if existing is not None:
+            return existing
+        return Report.objects.create(
+            reporter=account,
+            account_id=found.author_id,
+            post=found,
+            reason=why,
+            comment=comment,
+        )
+
+
+# Moderators -----------------------------------------------------------------
+
+
+def _moderator_story(moderator: Account, story: Story | Post | int) -> Story:
+    if not is_moderator(moderator):
+        raise PermissionDenied("Only moderators can do that.")
+    post_id = story if isinstance(story, int) else story.pk
+    locked = lock_story(post_id)
+    if locked is None:
+        raise Http404("No such story.")
+    return locked
+
+
+def hold_story(moderator: Account, *, story: Story | Post | int, reason: str) -> None:
+    """Hold a story for review (off Upcoming and the front page), logged
+    publicly with ``reason``. Holding a held story again is a no-op.
+
+    Raises PermissionDenied for anyone but a moderator, ValidationError for
+    a blank reason.
+    """
+    reason = _check_text(reason, field="reason", limit=1000, required=True)
+    with transaction.atomic():
+        locked = _moderator_story(moderator, story)
+        moved = Story.objects.filter(
+            pk=locked.pk, state__in=[State.UPCOMING, State.PROMOTED]
+        ).update(state=State.REVIEW, held_from=F("state"), rank=0.0)
+        if moved:
+            record(moderator, action=Action.HOLD, reason=reason, post=locked.post)
+
+
+def release_story(
+    moderator: Account, *, story: Story | Post | int, reason: str
+) -> None:
+    """Return a held story to where it was, logged publicly with ``reason``.
+
+    The buries that held it no longer hold it (a moderator looked); new
+    diggs and the periodic jobs treat it as before. An upcoming story whose
+    window closed meanwhile is archived. Releasing a story that is not held
+    is a no-op. PermissionDenied for anyone but a moderator.
+    """
+    reason = _check_text(reason, field="reason", limit=1000, required=True)
+    with transaction.atomic():
+        locked = _moderator_story(moderator, story)
+        if locked.state != State.REVIEW:
+            return
+        back = State(locked.held_from or State.UPCOMING)
+        expired = timezone.now() - locked.submitted_at >= ranking.PROMOTION_WINDOW
+        if back == State.UPCOMING and expired:
+            back = State.ARCHIVED
+        Story.objects.filter(pk=locked.pk, state=State.REVIEW).update(
+            state=back, held_from="", buries_cleared=locked.effective_buries
+        )
+        record(moderator, action=Action.RELEASE, reason=reason, post=locked.post)
+        locked.refresh_from_db()
+        retally(locked)
+
+
+# Votes and clusters -----------------------------------------------------------
+
+
+def lock_story(post_id: int) -> Story | None:
+    """Return the story of ``post_id`` locked until the transaction ends
+    (PostgreSQL; SQLite's one write lock serialises writers already)."""
+    return (
+        Story.objects.select_for_update(of=("self",))
+        .select_related("post")
+        .filter(post_id=post_id)
+        .first()
+    )
+
+
+def _associated(account_id: int, candidates: Iterable[int]) -> set[int]:
+    """Return which of ``candidates`` are associated with ``account_id``:
+    mutual follows and high co-digg overlap (two queries)."""
+    pool = list(candidates)
+    follows = Follow.objects.filter(
+        Q(follower_id=account_id, followee_id__in=pool)
+        | Q(followee_id=account_id, follower_id__in=pool)
+    ).values_list("follower_id", "followee_id")
+    follows_out: set[int] = set()
+    follows_in: set[int] = set()
+    for follower, followee in follows:
+        if follower == account_id:
+            follows_out.add(followee)
+        else:
+            follows_in.add(follower)
+    linked = follows_out & follows_in
+    for a, b in Association.objects.filter(
+        Q(account_a_id=account_id, account_b_id__in=pool)
+        | Q(account_b_id=account_id, account_a_id__in=pool)
+    ).values_list("account_a_id", "account_b_id"):
+        linked.add(b if a == account_id else a)
+    return linked
+
+
+def _add_vote(
+    story: Story, account: Account, kind: VoteKind, *, reason: str = ""
+) -> None:
+    """Store a vote and merge the clusters it associates (no re-tally).
+
+    The cluster label is the submitter's id for the cluster tied to the
+    submitter (so later ties find it), else the smallest id in it.
+    """
+    submitter_id = story.post.author_id
+    now = timezone.now()
+    labels = dict(
+        StoryVote.objects.filter(story=story, kind=kind).values_list(
+            "account_id", "cluster"
+        )
+    )
+    linked = _associated(account.pk, [*labels, submitter_id])
+    is_submitter = account.pk == submitter_id
+    tied = submitter_id in linked
+    joined = {labels[other] for other in linked if other in labels}
+    if tied or is_submitter:
+        joined.add(submitter_id)
+    label = submitter_id if submitter_id in joined else min(joined | {account.pk})
+    if merged := joined - {label}:
+        StoryVote.objects.filter(story=story, kind=kind, cluster__in=merged).update(
+            cluster=label
+        )
+    StoryVote.objects.create(
+        story=story,
+        account=account,
+        kind=kind,
+        reason=reason,
+        cluster=label,
+        age_days=(now - account.date_joined).total_seconds() / 86400,
+        has_posted=account.posts_count > 0,
+        tied_to_submitter=tied,
+        is_submitter=is_submitter,
+        created_at=now,
+    )
+
+
+def _withdraw_vote(story: Story, account_id: int, kind: VoteKind) -> bool:
+    """Delete an account's vote of ``kind`` and re-cluster what is left;
+    return whether there was one (no re-tally)."""
+    vote = StoryVote.objects.filter(story=story, kind=kind, account_id=account_id)
+    if not vote.delete()[0]:
+        return False
+    recluster(story, kind)
+    return True
+
+
+def recluster(story: Story, kind: VoteKind) -> None:
+    """Recompute a story's clusters of ``kind`` from scratch (after a vote
+    is withdrawn, which union-find cannot undo, or associations change)."""
+    votes = list(StoryVote.objects.filter(story=story, kind=kind))
+    if not votes:
+        return
+    submitter_id = story.post.author_id
+    ids = [v.account_id for v in votes]
+    edges = _edges_among([*ids, submitter_id])
+    account_of = {vote.voter(): vote.account_id for vote in votes}
+    relabel: dict[int, list[int]] = defaultdict(list)
+    for cluster in ranking.cluster_voters(list(account_of), edges):
+        members = [account_of[voter] for voter in cluster]
+        anchored = any(v.is_submitter or v.tied_to_submitter for v in cluster)
+        relabel[submitter_id if anchored else min(members)].extend(members)
+    current = {v.account_id: v.cluster for v in votes}
+    for label, members in relabel.items():
+        changed = [m for m in members if current[m] != label]
+        if changed:
+            StoryVote.objects.filter(
+                story=story, kind=kind, account_id__in=changed
+            ).update(cluster=label)
+
+
+def _edges_among(ids: list[int]) -> list[tuple[int, int]]:
+    """Return the association edges among ``ids``: mutual follows and
+    co-digg associations (two queries)."""
+    follows = set(
+        Follow.objects.filter(follower_id__in=ids, followee_id__in=ids).values_list(
+            "follower_id", "followee_id"
+        )
+    )
+    edges = [(a, b) for a, b in follows if (b, a) in follows and a < b]
+    edges.extend(
+        Association.objects.filter(
+            account_a_id__in=ids, account_b_id__in=ids
+        ).values_list("account_a_id", "account_b_id")
+    )
+    return edges
+
+
+def _tally(votes: list[StoryVote]) -> ranking.Tally:
+    """Return the effective total of ``votes`` (all of one kind and story),
+    with clusters as their stored labels say."""
+    by_label: dict[int, list[int]] = defaultdict(list)
+    for vote in votes:
+        by_label[vote.cluster].append(vote.account_id)
+    edges = [
+        (members[i], members[i + 1])
+        for members in by_label.values()
+        for i in range(len(members) - 1)
+    ]
+    return ranking.effective_diggs([v.voter() for v in votes], edges)
+
+
+def story_tallies(story: Story) -> tuple[ranking.Tally, ranking.Tally]:
+    """Return a story's digg and bury tallies, from one query."""
+    votes = list(StoryVote.objects.filter(story=story).order_by("id"))
+    diggs = [v for v in votes if v.kind == VoteKind.DIGG]
+    buries = [v for v in votes if v.kind == VoteKind.BURY]
+    return _tally(diggs), _tally(buries)
+
+
+def current_threshold() -> float:
+    """Return the community's promotion threshold T (the floor before the
+    first adaptation)."""
+    found = Community.objects.filter(id=1).values_list("threshold", flat=True)
+    return next(iter(found), ranking.THRESHOLD_FLOOR)
+
+
+def hours_since_epoch(moment: datetime) -> float:
+    """Return hours from ``ranking.UPCOMING_EPOCH`` to ``moment``: the clock
+    the front-page rank is computed on, in Python and in SQL alike."""
+    return (moment - ranking.UPCOMING_EPOCH).total_seconds() / _SECONDS_PER_HOUR
+
+
+def front_page_penalties(effective: float, comments: int) -> list[tuple[float, str]]:
+    """Return the front-page penalties that apply now, each with its reason."""
+    heated = ranking.heated_thread_penalty(effective, comments)
+    if heated < 1.0:
+        return [
+            (
+                heated,
+                f"heated thread: {comments} comments for {effective:.1f} "
+                f"effective diggs",
+            )
+        ]
+    return []
+
+
+def _rank(story: Story, effective: float, now: datetime) -> float:
+    if story.promoted_hour is None:
+        return 0.0
+    hours = hours_since_epoch(now) - story.promoted_hour
+    penalties = [p for p, _ in front_page_penalties(effective, story.comments_count)]
+    return ranking.front_page_rank(effective, hours, penalties)
+
+
+def retally(story: Story, *, now: datetime | None = None) -> None:
+    """Recount a locked story's votes, store the aggregates, and promote it
+    or send it to review when the rules say so.
+
+    Call inside a transaction holding the story's lock (``lock_story``).
+    """
+    now = now or timezone.now()
+    diggs, buries = story_tallies(story)
+    counted_buries = buries
+    if story.buries_cleared and buries.effective <= story.buries_cleared + 1e-9:
+        # A moderator released it at this many buries; only more hold it.
+        counted_buries = ranking.EMPTY_TALLY
+    check = ranking.promotion_check(
+        diggs=diggs,
+        buries=counted_buries,
+        threshold=current_threshold(),
+        submitted_at=story.submitted_at,
+        now=now,
+        held_by_moderator=story.state == State.REVIEW,
+    )
+    fields: dict[str, Any] = {
+        **_aggregates(diggs, buries),
+        "upcoming_score": ranking.upcoming_score(diggs.effective, story.submitted_at),
+    }
+    if story.state == State.PROMOTED:
+        fields["rank"] = _rank(story, diggs.effective, now)
+    Story.objects.filter(pk=story.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(story, name, value)
+    if check.buries_over and story.state in (State.UPCOMING, State.PROMOTED):
+        _send_to_review(story, check)
+    elif check.promote and story.state == State.UPCOMING:
+        _promote(story, diggs, buries, check, now)
+
+
+def _send_to_review(story: Story, check: ranking.PromotionCheck) -> None:
+    moved = Story.objects.filter(
+        pk=story.pk, state__in=[State.UPCOMING, State.PROMOTED]
+    ).update(state=State.REVIEW, held_from=F("state"), rank=0.0)
+    if moved:
+        story.held_from, story.state = story.state, State.REVIEW
+        record(
+            None,
+            action=Action.HOLD,
+            reason=(
+                f"Weighted buries ({check.buries:.1f}) reached the limit "
+                f"({check.bury_limit:.1f}) for {check.effective:.1f} effective "
+                f"diggs; held for a moderator to review."
+            ),
+            post=story.post,
+        )
+
+
+def _promote(
+    story: Story,
+    diggs: ranking.Tally,
+    buries: ranking.Tally,
+    check: ranking.PromotionCheck,
+    now: datetime,
+) -> None:
+    """Promote ``story`` by one conditional UPDATE; only the transaction
+    whose UPDATE changed the row freezes the record and notifies."""
+    record_ = promotion_record(story, diggs, buries, check, now)
+    hour = hours_since_epoch(now)
+    penalties = [p for p, _ in front_page_penalties(diggs.effective, 0)]
+    won = Story.objects.filter(pk=story.pk, state=State.UPCOMING).update(
+        state=State.PROMOTED,
+        promoted_at=now,
+        promoted_hour=hour,
+        why=record_,
+        rank=ranking.front_page_rank(diggs.effective, 0.0, penalties),
+    )
+    if won:
+        story.state, story.promoted_at, story.promoted_hour = (
+            State.PROMOTED,
+            now,
+            hour,
+        )
+        story.why = record_
+        from hubbub.news import tasks
+
+        story_id = story.pk
+        transaction.on_commit(lambda: tasks.notify_promotion.enqueue(story_id))
+
+
+def _aggregates(diggs: ranking.Tally, buries: ranking.Tally) -> dict[str, Any]:
+    return {
+        "diggs": diggs.votes,
+        "effective": diggs.effective,
+        "clusters": diggs.cluster_count,
+        "largest_share": diggs.largest_share,
+        "buries": buries.votes,
+        "effective_buries": buries.effective,
+    }
+
+
+def bury_reasons(story: Story) -> dict[str, int]:
+    """Return how many buries a story has for each reason given."""
+    reasons: dict[str, int] = defaultdict(int)
+    for reason in StoryVote.objects.filter(story=story, kind=VoteKind.BURY).values_list(
+        "reason", flat=True
+    ):
+        reasons[reason] += 1
+    return dict(reasons)
+
+
+def moderation_history(story: Story) -> list[dict[str, str]]:
+    """Return the public moderation log entries about a story, oldest first."""
+    return [
+        {"action": action, "reason": reason, "at": at.isoformat()}
+        for action, reason, at in LogEntry.objects.filter(post_id=story.pk)
+        .order_by("id")
+        .values_list("action", "reason", "created_at")
+    ]
+
+
+def promotion_record(
+    story: Story,
+    diggs: ranking.Tally,
+    buries: ranking.Tally,
+    check: ranking.PromotionCheck,
+    now: datetime,
+) -> dict[str, Any]:
+    """Return the frozen "why is this here?" record of a promotion (§3.6).
+
+    Aggregates only: how many votes were discounted and why, never which
+    voter fell into which cluster.
+    """
+    last_digger = (
+        StoryVote.objects.filter(story=story, kind=VoteKind.DIGG, is_submitter=False)
+        .order_by("-created_at", "-id")
+        .values_list("account_id", flat=True)
+        .first()
+    )
+    return {
+        "promoted_at": now.isoformat(),
+        "submitted_at": story.submitted_at.isoformat(),
+        "seconds_in_upcoming": int((now - story.submitted_at).total_seconds()),
+        "threshold": check.threshold,
+        **_aggregates(diggs, buries),
+        "bury_limit": check.bury_limit,
+        "bury_reasons": bury_reasons(story),
+        "discounts": [
+            {
+                "reason": group.reason.value,
+                "votes": group.votes,
+                "counted": group.counted,
+                "text": group.describe(),
+            }
+            for group in diggs.discounts
+        ],
+        "own_digg": any(g.reason is ranking.Reason.SUBMITTER for g in diggs.groups),
+        "moderation": moderation_history(story),
+        "promoted_by": last_digger,
+    }

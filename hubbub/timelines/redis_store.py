@@ -1,0 +1,198 @@
+"""Home timelines served from Redis, with the database as the source of truth.
+
+``RedisTimelineStore`` writes every entry to the ``TimelineEntry`` table as
+the SQL store does, then mirrors it, once the transaction commits, into a
+Redis sorted set per reader that a page is read from. Redis is never the
+only copy: a reader whose set is missing (never built, idle for
+HUBBUB_TIMELINE_ACTIVE_DAYS, or lost to a flush) is served by the SQL
+store's query, and a background job rebuilds the set from the table.
+
+Layout (one reader's keys share a Redis Cluster hash slot, so timelines
+shard by reader):
+
+* ``hubbub:tl:{<reader id>}``: a sorted set. Every member has score 0 and
+  is a post id zero-padded to 20 digits, so the set's lexical order is id
+  order with no float rounding (64-bit ids do not fit a double's 53 bits).
+  The member ``-`` sorts below every id and marks a built set, so an empty
+  timeline is told apart from a missing one. The newest
+  HUBBUB_TIMELINE_LENGTH ids are kept.
+* ``hubbub:tl:{<reader id>}:rebuild``: held while a rebuild is queued, so
+  a burst of reads queues one job.
+
+Fan-out writes only to sets that exist: readers who have not read for a
+week cost nothing in Redis, as in Mastodon.
+"""
+
+from collections.abc import Iterable
+from datetime import timedelta
+from functools import cache
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.db.models.expressions import RawSQL
+
+from hubbub.posts.models import Post
+from hubbub.timelines.models import TimelineEntry
+from hubbub.timelines.store import PageBounds, SQLTimelineStore
+
+BUILT = "-"
+# Seconds a queued rebuild holds its key; a lost job is retried after it.
+REBUILD_HOLD = 60
+# Ids pushed per script call while rebuilding one reader's set.
+REBUILD_CHUNK = 200
+
+# Add ids to a set only if it exists (the reader is active), then drop all
+# but the newest ARGV[1] ids; rank 0 is the BUILT marker, always kept.
+_ADD_IF_BUILT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 0, ARGV[i]) end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[1]) + 1))
+return 1
+"""
+
+
+def timeline_key(reader_id: int) -> str:
+    """Return the Redis key of a reader's timeline."""
+    return f"hubbub:tl:{{{reader_id}}}"
+
+
+def _member(post_id: int) -> str:
+    return f"{post_id:020d}"
+
+
+@cache
+def client(url: str) -> redis.Redis:
+    """Return this process's Redis client for ``url`` (it pools connections)."""
+    return redis.Redis.from_url(url)
+
+
+def _lex_bounds(bounds: PageBounds) -> tuple[str, str]:
+    """Return the (lowest, highest) lexical range of ids a page may hold."""
+    lower = max(
+        (v for v in (bounds.since_id, bounds.min_id) if v is not None), default=None
+    )
+    low = f"({_member(lower)}" if lower is not None else "[0"  # "-" < "0"
+    high = f"({_member(bounds.max_id)}" if bounds.max_id is not None else "+"
+    return low, high
+
+
+class RedisTimelineStore(SQLTimelineStore):
+    """Timelines in the database, each active reader's mirrored in Redis."""
+
+    mirrored = True
+
+    def __init__(self, url: str) -> None:
+        self.redis = client(url)
+        self.add_if_built = self.redis.register_script(_ADD_IF_BUILT)
+
+    def added(self, reader_ids: list[int], post_ids: list[int]) -> None:
+        members = [_member(pid) for pid in post_ids]
+        # After commit, so a rebuild that reads the table never misses a
+        # row whose Redis write it skipped (see ``rebuild``).
+        transaction.on_commit(lambda: self._push(reader_ids, members))
+
+    def _push(self, reader_ids: Iterable[int], members: list[str]) -> None:
+        keep = settings.HUBBUB_TIMELINE_LENGTH
+        with self.redis.pipeline(transaction=False) as pipe:
+            for reader_id in reader_ids:
+                self.add_if_built(
+                    keys=[timeline_key(reader_id)], args=[keep, *members], client=pipe
+                )
+            pipe.execute()
+
+    def remove_posts(self, post_ids: list[int]) -> None:
+        readers = list(
+            TimelineEntry.objects.filter(post_id__in=post_ids)
+            .values_list("reader_id", flat=True)
+            .distinct()
+        )
+        super().remove_posts(post_ids)
+        members = [_member(pid) for pid in post_ids]
+
+        def unmirror() -> None:
+            with self.redis.pipeline(transaction=False) as pipe:
+                for reader_id in readers:
+                    pipe.zrem(timeline_key(reader_id), *members)
+                pipe.execute()
+
+        if readers:
+            transaction.on_commit(unmirror)
+
+    def remove_author(self, reader_id: int, author_id: int) -> None:
+        super().remove_author(reader_id, author_id)
+        # Dropping the whole set is simpler than finding the author's ids
+        # in it, and as correct: the next read rebuilds it.
+        transaction.on_commit(lambda: self.forget(reader_id))
+
+    def forget(self, reader_id: int) -> None:
+        """Drop a reader's Redis timeline; the next read rebuilds it."""
+        key = timeline_key(reader_id)
+        self.redis.delete(key, f"{key}:rebuild")
+
+    def entry_ids(self, reader_id: int, bounds: PageBounds) -> RawSQL:
+        stored = self._stored_ids(reader_id, bounds)
+        if stored is None:
+            self._request_rebuild(reader_id)
+            return super().entry_ids(reader_id, bounds)
+        merged_sql, merged_params = self.merged_sql(reader_id, bounds)
+        if not stored:
+            return RawSQL(merged_sql, merged_params)  # noqa: S611
+        marks = ", ".join(["%s"] * len(stored))
+        # Stored ids need no other check here: the page's own query applies
+        # visibility, and a deleted post's id leaves the set with it.
+        sql = (
+            f"SELECT s.id FROM {Post._meta.db_table} s"  # noqa: S608
+            f" WHERE s.id IN ({marks}) UNION ALL {merged_sql}"
+        )
+        return RawSQL(sql, [*stored, *merged_params])  # noqa: S611
+
+    def _stored_ids(self, reader_id: int, bounds: PageBounds) -> list[int] | None:
+        """Return a page of the reader's Redis ids, or None if there is no set.
+
+        Reading also keeps the set alive for HUBBUB_TIMELINE_ACTIVE_DAYS.
+        """
+        key, (low, high) = timeline_key(reader_id), _lex_bounds(bounds)
+        ttl = timedelta(days=settings.HUBBUB_TIMELINE_ACTIVE_DAYS)
+        with self.redis.pipeline(transaction=False) as pipe:
+            if bounds.ascending:
+                pipe.zrange(key, low, high, bylex=True, offset=0, num=bounds.limit)
+            else:
+                pipe.zrange(
+                    key, high, low, desc=True, bylex=True, offset=0, num=bounds.limit
+                )
+            pipe.expire(key, ttl)
+            members, alive = pipe.execute()
+        if not alive:
+            return None
+        return [int(m) for m in members]
+
+    def _request_rebuild(self, reader_id: int) -> None:
+        from hubbub.timelines.tasks import rebuild_home_timeline
+
+        hold = f"{timeline_key(reader_id)}:rebuild"
+        if self.redis.set(hold, 1, nx=True, ex=REBUILD_HOLD):
+            transaction.on_commit(lambda: rebuild_home_timeline.enqueue(reader_id))
+
+    def rebuild(self, reader_id: int) -> int:
+        """Copy a reader's newest stored entries from the table into Redis.
+
+        The marker goes in first, so fan-outs that commit while the table
+        is read already push to the set; the add is idempotent, so rows
+        both read here and pushed land once. Returns how many were copied.
+        """
+        key = timeline_key(reader_id)
+        ttl = timedelta(days=settings.HUBBUB_TIMELINE_ACTIVE_DAYS)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(key, {BUILT: 0})
+            pipe.expire(key, ttl)
+            pipe.execute()
+        ids = list(
+            TimelineEntry.objects.filter(reader_id=reader_id)
+            .order_by("-post_id")
+            .values_list("post_id", flat=True)[: settings.HUBBUB_TIMELINE_LENGTH]
+        )
+        for start in range(0, len(ids), REBUILD_CHUNK):
+            chunk = [_member(pid) for pid in ids[start : start + REBUILD_CHUNK]]
+            self._push([reader_id], chunk)
+        return len(ids)
