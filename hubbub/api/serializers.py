@@ -20,8 +20,10 @@ from django.utils.http import RFC3986_SUBDELIMS
 from hubbub.accounts.models import Account
 from hubbub.accounts.queries import Relationship, relationships
 from hubbub.api.models import Application
+from hubbub.news.models import Story
+from hubbub.news.queries import stories_for_posts
 from hubbub.notifications.models import Notification, NotificationType
-from hubbub.posts.models import Post, PromotionalSource, Tag, Visibility
+from hubbub.posts.models import Kind, Post, PromotionalSource, Tag, Visibility
 from hubbub.posts.queries import (
     author_ids,
     mentions_and_tags,
@@ -97,6 +99,8 @@ class PageData:
     reply_authors: dict[int, int] = field(default_factory=dict)
     mentions: dict[int, list[Account]] = field(default_factory=dict)
     tags: dict[int, list[Tag]] = field(default_factory=dict)
+    # The Story rows of the page's stories, for their link cards.
+    stories: dict[int, Story] = field(default_factory=dict)
 
 
 def load_page_data(viewer: Account | None, posts: list[Post]) -> PageData:
@@ -112,11 +116,13 @@ def load_page_data(viewer: Account | None, posts: list[Post]) -> PageData:
         if parent
     }
     mentions, tags = mentions_and_tags(shown)
+    originals = [p.reblog_of or p for p in posts]
     return PageData(
         viewer=viewer,
         reply_authors=author_ids(parents),
         mentions=mentions,
         tags=tags,
+        stories=stories_for_posts({p.id for p in originals if p.kind == Kind.STORY}),
     )
 
 
@@ -258,7 +264,7 @@ class Serializer:
             ],
             "emojis": [],
             "media_attachments": [],
-            "card": None,
+            "card": _card(data.stories[post.id]) if post.id in data.stories else None,
             "poll": None,
         }
         if promotion_collapsed(post, data.viewer):
@@ -331,6 +337,27 @@ class Serializer:
             }
             for note in notes
         ]
+
+
+def _card(story: Story) -> dict[str, Any]:
+    """Return a story's PreviewCard: its fetched preview, else its own
+    title and blurb (Mastodon §6: stories may carry the link preview)."""
+    return {
+        "url": story.normalised_url,
+        "title": story.preview_title or story.title,
+        "description": story.preview_description or story.blurb,
+        "type": "link",
+        "author_name": "",
+        "author_url": "",
+        "provider_name": story.preview_site_name or story.domain,
+        "provider_url": "",
+        "html": "",
+        "width": 0,
+        "height": 0,
+        "image": story.preview_image_url or None,
+        "embed_url": "",
+        "blurhash": None,
+    }
 
 
 # Every context a Mastodon filter can apply in: the label applies in all.

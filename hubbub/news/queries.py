@@ -70,6 +70,14 @@ def get_story(viewer: Account | None, story_id: int) -> Story:
         raise Http404("No such story.") from e
 
 
+def stories_for_posts(post_ids: set[int]) -> dict[int, Story]:
+    """Return the Story rows of ``post_ids`` by id (one query, none for an
+    empty set). The caller has already applied visibility to the posts."""
+    if not post_ids:
+        return {}
+    return {s.pk: s for s in Story.objects.filter(post_id__in=post_ids)}
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """One page of stories and whether another follows."""

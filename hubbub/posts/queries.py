@@ -380,15 +380,22 @@ def get_tag(name: str) -> Tag | None:
     return Tag.objects.filter(name=tag_name(name.removeprefix("#"))).first()
 
 
+def tagged_post_ids(name: str) -> QuerySet[PostTag, int]:
+    """Return the ids of the posts tagged ``name`` (any case, with or
+    without "#"), as a subquery; callers apply visibility."""
+    return PostTag.objects.filter(
+        tag__name=tag_name(name.removeprefix("#"))
+    ).values_list("post_id", flat=True)
+
+
 def tag_posts(viewer: Account | None, name: str) -> QuerySet[Post]:
     """Return the public posts tagged ``name`` (any case), newest first.
 
     Unlisted, followers-only and direct posts never appear here, whoever
     asks: a tag timeline is public.
     """
-    tagged = PostTag.objects.filter(tag__name=tag_name(name.removeprefix("#")))
     posts = visible_posts(viewer).filter(
-        id__in=tagged.values("post_id"),
+        id__in=tagged_post_ids(name),
         visibility=Visibility.PUBLIC,
         reblog_of__isnull=True,
     )

@@ -9,6 +9,7 @@ from hubbub.accounts.models import Account
 from hubbub.posts.models import Post
 from hubbub.posts.queries import (
     public_posts,
+    tagged_post_ids,
     visible_posts,
     with_authors,
     with_viewer_flags,
@@ -57,9 +58,13 @@ def profile_timeline(
     *,
     exclude_replies: bool = False,
     exclude_reblogs: bool = False,
+    tagged: str | None = None,
 ) -> list[Post]:
-    """Return one page of ``author``'s posts as ``viewer`` may see them."""
+    """Return one page of ``author``'s posts as ``viewer`` may see them
+    (only those tagged ``tagged``, if given)."""
     posts = visible_posts(viewer).filter(author=author)
+    if tagged is not None:
+        posts = posts.filter(id__in=tagged_post_ids(tagged))
     if exclude_replies:
         posts = posts.filter(in_reply_to__isnull=True)
     if exclude_reblogs:

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from hubbub.web.views import accounts, posts, search, social, timelines
+from hubbub.web.views import accounts, news, posts, search, social, timelines
 
 
 class PostIdConverter:
@@ -86,4 +86,25 @@ urlpatterns = [
         {"verb": "unmute"},
         name="unmute",
     ),
+    # Social news.
+    path("news", news.front_page, name="news"),
+    path("news/newest", news.newest_promoted, name="news_newest"),
+    path("news/upcoming", news.upcoming, name="upcoming"),
+    path("news/submit", news.submit, name="submit_story"),
+    path("news/review", news.review_queue, name="news_review"),
+    path("news/<postid:post_id>", news.story, name="story"),
+    path("news/<postid:post_id>/why", news.why, name="story_why"),
+    path("news/<postid:post_id>/digg", news.post_digg, name="digg"),
+    path("news/<postid:post_id>/undigg", news.delete_digg, name="undigg"),
+    path("news/<postid:post_id>/bury", news.post_bury, name="bury_story"),
+    path("news/<postid:post_id>/unbury", news.delete_bury, name="unbury_story"),
+    path("news/<postid:post_id>/comments", news.post_comment, name="comment"),
+    path("news/<postid:post_id>/hold", news.post_hold, name="hold_story"),
+    path("news/<postid:post_id>/release", news.delete_hold, name="release_story"),
+    path(
+        "news/comments/<postid:post_id>/bury",
+        news.post_comment_bury,
+        name="bury_comment",
+    ),
+    path("news/posts/<postid:post_id>/report", news.post_report, name="report_post"),
 ]

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from bench.serialise import BASE, build_page
 from hubbub.api import schemas
-from hubbub.api.serializers import Serializer, url_maker
+from hubbub.api.serializers import NOTIFICATION_TYPES, Serializer, url_maker
+from hubbub.notifications.models import NotificationType
 
 
 @pytest.mark.parametrize(
@@ -31,3 +32,22 @@ def test_the_benchmark_page_renders_valid_statuses():
     assert any(s["in_reply_to_account_id"] for s in rendered)
     assert any(s["mentions"] and s["tags"] for s in rendered)
     assert rendered[0]["account"]["url"] == f"{BASE}/@person0"
+
+
+def test_every_notification_type_has_a_mastodon_name():
+    """A type without one would make every notifications page a 500."""
+    assert set(NOTIFICATION_TYPES) == {kind.value for kind in NotificationType}
+    assert set(NOTIFICATION_TYPES.values()) <= TOOT_NOTIFICATION_TYPES
+
+
+# The types toot 0.52.1 understands (it only warns on others).
+TOOT_NOTIFICATION_TYPES = {
+    "mention",
+    "status",
+    "reblog",
+    "follow",
+    "follow_request",
+    "favourite",
+    "poll",
+    "update",
+}

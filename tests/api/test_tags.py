@@ -87,3 +87,16 @@ def test_following_a_tag_is_refused_and_unfollowing_returns_it(alice, bob):
     assert left.json()["following"] is False
     assert client.post("/api/v1/tags/nothing/unfollow").status_code == 404
     assert client.get("/api/v1/followed_tags").json() == []
+
+
+def test_account_statuses_tagged_lists_only_that_hashtag(alice, bob, anon):
+    tagged = publish_note(alice, text="Loaf #Sourdough")
+    publish_note(alice, text="Loaf without a tag")
+    publish_note(alice, text="Secret #sourdough", visibility="followers")
+    publish_note(bob, text="Someone else's #sourdough")
+    url = f"/api/v1/accounts/{alice.pk}/statuses"
+    for name in ("sourdough", "SOURDOUGH", "%23Sourdough"):
+        found = anon.get(f"{url}?tagged={name}").json()
+        assert [s["id"] for s in found] == [str(tagged.id)]
+    assert anon.get(f"{url}?tagged=rye").json() == []
+    assert len(anon.get(url).json()) == 2

@@ -277,6 +277,23 @@ NO_POSTS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/tags/{name}/unfollow"): "a tag",
     ("POST", "/api/v1/media"): "refused: not built",
     ("POST", "/api/v2/media"): "refused: not built",
+    # Social news shows stories, and this world has none: by a note's id
+    # each answers 404. tests/api/test_news.py checks stories' visibility.
+    **{
+        (method, f"/api/hubbub/v1/{path}"): "stories only"
+        for method, path in (
+            ("POST", "stories"),
+            ("GET", "stories/{id}"),
+            ("GET", "stories/{id}/why"),
+            ("POST", "stories/{id}/digg"),
+            ("POST", "stories/{id}/undigg"),
+            ("POST", "stories/{id}/bury"),
+            ("POST", "stories/{id}/unbury"),
+            ("GET", "upcoming"),
+            ("GET", "front_page"),
+            ("GET", "front_page/newest"),
+        )
+    },
     # OAuth authenticates the client, not a viewer; no post is involved.
     ("POST", "/oauth/token"): "issues tokens",
     ("POST", "/oauth/revoke"): "revokes tokens",

@@ -63,6 +63,7 @@ digg_story(voter, story=int(sys.argv[2]))
 """
 
 
+@pytest.mark.slow
 def test_concurrent_diggs_from_processes_promote_exactly_once(submitter, tmp_path):
     story = submitted_ago(story_by(submitter), 30)
     crowd = members(6)

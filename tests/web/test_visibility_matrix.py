@@ -257,11 +257,37 @@ def _notified(viewer: str, note: Note) -> bool:
     return viewer in NOTIFIED[note.visibility]
 
 
+def _story_page(name: str) -> Check:
+    """A page about one story, by id: a note is no story, so every note's
+    id is a 404 that shows nothing (story comments' visibility is checked
+    in tests/web/test_news.py)."""
+
+    def check(world: World, viewer: str) -> list[str]:
+        problems = []
+        client = world.client(viewer)
+        for note in world.notes.values():
+            url = reverse(f"web:{name}", args=[note.post.id])
+            response = client.get(url)
+            if response.status_code != 404:
+                problems.append(f"{viewer} {url}: {response.status_code}, not 404")
+            problems += _leaks(viewer, url, response.content.decode(), world)
+        return problems
+
+    return check
+
+
+def _never(viewer: str, note: Note) -> bool:
+    # News lists show stories only, and every note here is a note.
+    return False
+
+
 # Pages that show one post, by id.
 POST_PAGES: dict[str, Check] = {
     "note": _post_page("note", thread=True),
     "favourited_by": _post_page("favourited_by", thread=False),
     "boosted_by": _post_page("boosted_by", thread=False),
+    "story": _story_page("story"),
+    "story_why": _story_page("story_why"),
 }
 
 # Pages that list posts, with the rule for which appear.
@@ -280,6 +306,10 @@ LISTINGS: dict[str, Check] = {
     "notifications": _listing(
         lambda n: reverse("web:notifications"), _notified, anonymous_status=302
     ),
+    "news": _listing(lambda n: reverse("web:news"), _never),
+    "news_newest": _listing(lambda n: reverse("web:news_newest"), _never),
+    "upcoming": _listing(lambda n: reverse("web:upcoming"), _never),
+    "news_review": _listing(lambda n: reverse("web:news_review"), _never),
 }
 
 # GET pages that never show a post: checked that none leaks onto them.
@@ -294,6 +324,7 @@ NO_POSTS = {
     "follow_requests",
     "blocks",
     "mutes",
+    "submit_story",
 }
 
 # POST-only actions: a GET is refused (405), so they show nothing. Those on
@@ -313,6 +344,15 @@ ACTIONS = {
     "unblock",
     "mute",
     "unmute",
+    "digg",
+    "undigg",
+    "bury_story",
+    "unbury_story",
+    "comment",
+    "hold_story",
+    "release_story",
+    "bury_comment",
+    "report_post",
 }
 
 # How each URL parameter is filled in.
@@ -438,7 +478,9 @@ def test_anonymous_sees_only_public_and_unlisted_and_blocked_gets_404(world):
     assert shown == {"public", "unlisted"}
 
     blocked = world.client(BLOCKED)
-    for name in POST_PAGES:
+    for pattern in _web_patterns():
+        if pattern.name not in POST_PAGES:
+            continue
         for note in world.notes.values():
-            response = blocked.get(reverse(f"web:{name}", args=["ava", note.post.id]))
-            assert response.status_code == 404, (name, note.key)
+            response = blocked.get(_url(pattern, note.post))
+            assert response.status_code == 404, (pattern.name, note.key)

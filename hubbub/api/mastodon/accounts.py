@@ -156,7 +156,9 @@ class AccountStatusesQuery(PageQuery):
     pinned: Flag = False
     exclude_replies: Flag = False
     exclude_reblogs: Flag = False
-    tagged: str | None = Field(None, max_length=100)
+    tagged: str | None = Field(
+        None, max_length=100, description="Only statuses with this hashtag."
+    )
 
 
 @router.get(
@@ -172,8 +174,8 @@ def account_statuses(
     account = _account(id)
     me = viewer(request)
     bounds = query.bounds(STATUS_LIMITS)
-    # hubbub has no media, pins or tags yet, so those filters match nothing.
-    if query.only_media or query.pinned or query.tagged:
+    # hubbub has no media or pins yet, so those filters match nothing.
+    if query.only_media or query.pinned:
         posts = []
     else:
         posts = profile_timeline(
@@ -182,6 +184,7 @@ def account_statuses(
             bounds,
             exclude_replies=query.exclude_replies,
             exclude_reblogs=query.exclude_reblogs,
+            tagged=query.tagged,
         )
     body = Serializer(request, me).statuses(posts)
     return page_response(request, body, [p.id for p in posts], bounds.limit)

@@ -1,6 +1,8 @@
 """Post pages: composing and replying, the live counter, a note in its thread."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,8 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from hubbub.accounts.models import Account
 from hubbub.posts import actions as post_actions
-from hubbub.posts.models import Post
-from hubbub.posts.queries import ThreadNode, conversation, get_post, reply_handles
+from hubbub.posts.models import Kind, Post
+from hubbub.posts.queries import conversation, get_post, reply_handles
 from hubbub.web.compose import ComposeForm, as_reply, reply_form
 from hubbub.web.views.common import (
     count_draft,
@@ -35,11 +37,24 @@ THREAD_DEPTH = 6
 ANCESTORS_SHOWN = 6
 
 
+class Node(Protocol):
+    """A place in a thread: a note's ``ThreadNode``, or a story's comment."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def post(self) -> Post | None: ...
+    @property
+    def depth(self) -> int: ...
+    @property
+    def replies(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ThreadItem:
     """One reply as the page lists it, in nested lists."""
 
-    node: ThreadNode
+    node: Node
     # Its replies follow, in a list nested inside its item.
     opens: bool
     # How many nested lists end after it.
@@ -49,7 +64,7 @@ class ThreadItem:
 
 
 def thread_items(
-    nodes: list[ThreadNode], *, max_depth: int = THREAD_DEPTH
+    nodes: Sequence[Node], *, max_depth: int = THREAD_DEPTH
 ) -> list[ThreadItem]:
     """Lay out a conversation's descendants as nested lists, iteratively.
 
@@ -76,7 +91,7 @@ def thread_items(
     return items
 
 
-def _first_visible_below(nodes: list[ThreadNode], index: int) -> Post | None:
+def _first_visible_below(nodes: Sequence[Node], index: int) -> Post | None:
     # A deleted note's page is gone; its first visible reply's page is not.
     depth = nodes[index].depth
     for node in nodes[index + 1 :]:
@@ -201,6 +216,9 @@ def note(request: HttpRequest, username: str, post_id: int) -> HttpResponse:
     if post.reblog_of is not None:
         # A boost has no page of its own: it shows its original.
         return redirect(note_url(post.reblog_of))
+    if post.kind == Kind.STORY:
+        # A story's page is the news page, with its diggs and comments.
+        return redirect("web:story", post.id)
     if post.author.username != username:
         return redirect("web:note", post.author.username, post.id, permanent=True)
     return note_page(request, viewer, post)

@@ -1,0 +1,1 @@
+"""hubbub's own API, beside the Mastodon one: /api/hubbub/v1."""
