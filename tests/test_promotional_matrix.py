@@ -26,11 +26,15 @@ import orjson
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from hubbub.accounts.actions import follow_account, set_promotional_posts
 from hubbub.accounts.models import Account, PromotionalPosts
 from hubbub.api.auth import load_token
 from hubbub.core import events
+from hubbub.moderation.labels import label_promotional
+from hubbub.news.actions import submit_story
+from hubbub.news.models import State, Story
 from hubbub.notifications.models import Notification
 from hubbub.posts.actions import favourite_post, publish_note
 from hubbub.posts.models import Post, PromotionalSource
@@ -64,6 +68,9 @@ class World:
     readers: dict[str, Account]  # by setting
     advert: Post
     plain: Post
+    # The same pair as social-news stories.
+    advert_story: Post
+    plain_story: Post
     tokens: dict[str, str]
 
     def web(self, setting: str) -> Client:
@@ -100,13 +107,29 @@ def world(run_jobs) -> World:
     # one, but what they favourited before must hide too.
     for setting, reader in readers.items():
         set_promotional_posts(reader, choice=setting)
+        advert_story = submit_story(
+            marketer,
+            url="https://mugs.example.shop/",
+            title="advertstory Holiday mugs, 20% off",
+        ).story.post
+        plain_story = submit_story(
+            marketer,
+            url="https://bridges.example.org/history",
+            title="plainstory A short history of bridges",
+        ).story.post
+    moderator = make_account("mona")
+    Account.objects.filter(pk=moderator.pk).update(is_staff=True)
+    moderator.refresh_from_db()
+    label_promotional(moderator, post=advert_story, reason="Sells mugs")
+    advert_story.refresh_from_db()
     assert advert.promotional_source == PromotionalSource.AUTHOR
-    assert plain.promotional_source == ""
+    assert advert_story.promotional_source == PromotionalSource.MODERATOR
+    assert plain.promotional_source == plain_story.promotional_source == ""
     tokens = {
         setting: make_token(reader, "read write follow")
         for setting, reader in readers.items()
     }
-    return World(marketer, readers, advert, plain, tokens)
+    return World(marketer, readers, advert, plain, advert_story, plain_story, tokens)
 
 
 def expected(setting: str, post: Post, *, labels: bool) -> Seen:
@@ -132,12 +155,14 @@ def page_state(status: int, html: str, post: Post) -> Seen:
     """How a page shows ``post``: read from the markup between the element
     holding its text (its article, or a list item) and the text."""
     # From the page's main part on: a note's own page names it in <title>.
-    main = html.find("<main")
-    found = re.compile(rf"\b{marker(post)}\b").search(html, max(main, 0))
+    main = max(html.find("<main"), 0)
+    found = re.compile(rf"\b{marker(post)}\b").search(html, main)
     if status == 404 or found is None:
         return Seen.HIDDEN
     start = max(
-        html.rfind("<article", 0, found.start()), html.rfind("<li", 0, found.start())
+        main,
+        html.rfind("<article", 0, found.start()),
+        html.rfind("<li", 0, found.start()),
     )
     holder = html[start : found.start()]
     labelled = "promotional-label" in holder and post.promotional_reason in holder
@@ -184,21 +209,36 @@ class Surface:
     ``read(world, setting, post)`` returns how the surface shows ``post`` to
     a reader with ``setting``; ``anonymous`` says whether a signed-out
     visitor can use it; ``labels`` whether it shows the label on an open
-    post.
+    post; ``stories`` whether it shows stories rather than notes.
     """
 
     read: Callable[[World, str, Post], Seen]
     anonymous: bool
     labels: bool
+    stories: bool = False
 
 
-def web_page(url: Callable[[World, Post], str], *, anonymous: bool = True) -> Surface:
+def web_page(
+    url: Callable[[World, Post], str],
+    *,
+    anonymous: bool = True,
+    state: str | None = None,
+) -> Surface:
+    """A page; for a news page, ``state`` is the state its stories need."""
+
     def read(world: World, setting: str, post: Post) -> Seen:
+        if state is not None:
+            # Promotion takes diggs from independent people over 20 minutes;
+            # the stories are put where the page lists them instead.
+            Story.objects.filter(post=post).update(
+                state=state, promoted_at=timezone.now(), rank=1.0
+            )
         response = world.web(setting).get(url(world, post))
         assert response.status_code in (200, 404), response
         return page_state(response.status_code, response.content.decode(), post)
 
-    return Surface(read, anonymous, labels=True)
+    stories = state is not None
+    return Surface(read, anonymous, labels=True, stories=stories)
 
 
 def api_call(url: Callable[[World, Post], str], *, anonymous: bool = True) -> Surface:
@@ -257,6 +297,20 @@ WEB_SURFACES: dict[str, Surface] = {
         lambda w, p: reverse("web:favourited_by", args=["mark", p.id])
     ),
     "boosted_by": web_page(lambda w, p: reverse("web:boosted_by", args=["mark", p.id])),
+    "upcoming": web_page(lambda w, p: reverse("web:upcoming"), state=State.UPCOMING),
+    "news": web_page(lambda w, p: reverse("web:news"), state=State.PROMOTED),
+    "news_newest": web_page(
+        lambda w, p: reverse("web:news_newest"), state=State.PROMOTED
+    ),
+    "news_review": web_page(
+        lambda w, p: reverse("web:news_review"), state=State.REVIEW
+    ),
+    "story": web_page(
+        lambda w, p: reverse("web:story", args=[p.id]), state=State.UPCOMING
+    ),
+    "story_why": web_page(
+        lambda w, p: reverse("web:story_why", args=[p.id]), state=State.UPCOMING
+    ),
 }
 
 STATUS = api_matrix.STATUS
@@ -346,7 +400,12 @@ def test_the_setting_holds_on_every_surface(world, surface):
     for setting in [*READERS, ANONYMOUS]:
         if setting == ANONYMOUS and not found.anonymous:
             continue
-        for post in (world.advert, world.plain):
+        pair = (
+            (world.advert_story, world.plain_story)
+            if found.stories
+            else (world.advert, world.plain)
+        )
+        for post in pair:
             seen = found.read(world, setting, post)
             wanted = expected(setting, post, labels=found.labels)
             if seen != wanted:

@@ -1,10 +1,7 @@
-"""Writes about moderation: reports and the public log."""
-
-from django.core.exceptions import ValidationError
-from django.db import transaction
+"""Writes about moderation: the public log."""
 
 from hubbub.accounts.models import Account
-from hubbub.moderation.models import REASON_MAX_LENGTH, Action, LogEntry, Reason, Report
+from hubbub.moderation.models import Action, LogEntry
 from hubbub.posts.models import Post
 
 
@@ -26,39 +23,3 @@ def record(
     return LogEntry.objects.create(
         moderator=moderator, action=action, reason=reason, account=account, post=post
     )
-
-
-def report_post(
-    reporter: Account, *, post: Post, reason: str, comment: str = ""
-) -> Report:
-    """Ask moderators to look at ``post`` (a boost: its original).
-
-    Raises Http404 if ``reporter`` may not see the post, and
-    ValidationError for an unknown reason or an over-long comment; nothing
-    is written then. Reporting a post again while the first report is open
-    returns that report. A "promotional" report also queues
-    ``label_if_reported``, which labels the post once enough independent
-    readers agree (``labels.weigh_promotional_reports``).
-    """
-    from hubbub.moderation import tasks
-    from hubbub.posts.queries import get_post
-
-    if reason not in Reason.values:
-        raise ValidationError("Choose a reason.", code="invalid_reason")
-    if len(comment) > REASON_MAX_LENGTH:
-        raise ValidationError(
-            f"Keep the comment to {REASON_MAX_LENGTH} characters.",
-            code="comment_too_long",
-        )
-    with transaction.atomic():
-        original = get_post(reporter, post.reblog_of_id or post.id)
-        report, _ = Report.objects.get_or_create(
-            reporter=reporter,
-            account_id=original.author_id,
-            post=original,
-            resolved_at__isnull=True,
-            defaults={"reason": reason, "comment": comment},
-        )
-        if report.reason == Reason.PROMOTIONAL:
-            transaction.on_commit(lambda: tasks.label_if_reported.enqueue(original.id))
-    return report
