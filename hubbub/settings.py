@@ -172,6 +172,7 @@ INSTALLED_APPS = [
     "hubbub.search",
     "hubbub.moderation",
     "hubbub.news",
+    "hubbub.blog",
     "hubbub.web",
     "hubbub.api",
 ]

@@ -10,6 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from hubbub.accounts.actions import sign_up
 from hubbub.accounts.models import Account, Follow, FollowRequest
+from hubbub.blog.models import Article
 from hubbub.core.management.commands.demo import load_community
 from hubbub.core.text import check_note_text, count_characters, tokenize
 from hubbub.posts.models import Favourite, Post
@@ -24,6 +25,18 @@ USERNAMES = [a["username"] for a in COMMUNITY["accounts"]]
 FOLLOWS = {a["username"]: set(a["follows"]) for a in COMMUNITY["accounts"]}
 NOTES = {n["key"]: n for n in COMMUNITY["notes"] if "key" in n}
 REPLIES = [n for n in COMMUNITY["notes"] if "in_reply_to" in n]
+ARTICLES = COMMUNITY["articles"]
+# Every comment, with the author it answers: the article's, or a comment's.
+COMMENTS = [
+    {
+        **c,
+        "answers": {x["key"]: x for x in a["comments"]}.get(
+            c.get("in_reply_to", ""), a
+        )["author"],
+    }
+    for a in ARTICLES
+    for c in a["comments"]
+]
 
 
 @pytest.fixture(autouse=True)
@@ -163,8 +176,8 @@ def test_seeds_accounts_with_profiles_and_the_demo_password(db):
         "Seeded the demo community: 12 accounts, "
         f"{sum(len(f) for f in FOLLOWS.values())} follows, "
         f"{len(COMMUNITY['notes'])} notes, {len(COMMUNITY['favourites'])} "
-        f"favourites, {len(COMMUNITY['boosts'])} boosts, 1 follow request "
-        "(password: hubbub-demo)."
+        f"favourites, {len(COMMUNITY['boosts'])} boosts, 1 follow request, "
+        f"{len(ARTICLES)} articles (password: hubbub-demo)."
     )
     assert Account.objects.count() == 12
     for entry in COMMUNITY["accounts"]:
@@ -195,7 +208,10 @@ def test_notes_are_backdated_public_and_counted(db):
     seed()
 
     posts = list(
-        Post.objects.filter(reblog_of=None).select_related("author").order_by("id")
+        Post.objects.filter(reblog_of=None, kind="note")
+        .exclude(conversation_id__in=Article.objects.values("post_id"))
+        .select_related("author")
+        .order_by("id")
     )
     assert len(posts) == len(COMMUNITY["notes"])
     oldest_first = sorted(COMMUNITY["notes"], key=lambda n: -n["hours_ago"])
@@ -212,9 +228,9 @@ def test_notes_are_backdated_public_and_counted(db):
     assert all(p.fanned_out_at is not None for p in posts)
     for username in USERNAMES:
         account = Account.objects.get(username=username)
-        own = [p for p in posts if p.author_id == account.pk]
+        own = list(Post.objects.filter(author=account, reblog_of=None))
         assert account.posts_count == len(own)
-        assert account.last_post_at == own[-1].created_at
+        assert account.last_post_at == max(p.created_at for p in own)
 
 
 def test_replies_hang_off_their_notes_in_threads(db):
@@ -286,6 +302,20 @@ def note_readers(note: dict) -> set[str]:
     return {author} | mentions(note["text"]) | followers
 
 
+def article_readers(article: dict) -> set[str]:
+    """An article reaches its author and their followers."""
+    return {article["author"]} | followers_of(article["author"])
+
+
+def comment_readers(comment: dict) -> set[str]:
+    """A comment is a reply: see ``note_readers``."""
+    author, answered = comment["author"], comment["answers"]
+    followers = followers_of(author)
+    if answered != author:
+        followers = {f for f in followers if f == answered or answered in FOLLOWS[f]}
+    return {author} | mentions(comment["text"]) | followers
+
+
 def expected_homes() -> dict[str, list[tuple[str, str]]]:
     """Every home timeline, newest first, as (author, text) pairs; a boost is
     (booster, "boosted " + original's author and text).
@@ -295,13 +325,28 @@ def expected_homes() -> dict[str, list[tuple[str, str]]]:
     original's author and anyone who already has the original or a boost
     of it, so it shows once.
     """
-    notes = sorted(COMMUNITY["notes"], key=lambda n: -n["hours_ago"])
+    # (hours ago, entry, readers) for notes, articles and their comments.
+    posts = [
+        (n["hours_ago"], (n["author"], n["text"]), note_readers(n), n["text"])
+        for n in COMMUNITY["notes"]
+    ]
+    posts += [
+        (
+            a["hours_ago"],
+            (a["author"], f"article: {a['title']}"),
+            article_readers(a),
+            a["title"],
+        )
+        for a in ARTICLES
+    ]
+    posts += [(c["hours_ago"], (c["author"], c["text"]), comment_readers(c),
+               c["text"]) for c in COMMENTS]  # fmt: skip
     shown: dict[str, set[str]] = {u: set() for u in USERNAMES}
     homes: dict[str, list[tuple[str, str]]] = {u: [] for u in USERNAMES}
-    for note in notes:
-        for reader in note_readers(note):
-            homes[reader].insert(0, (note["author"], note["text"]))
-            shown[reader].add(note["text"])
+    for _, entry, readers, text in sorted(posts, key=lambda p: -p[0]):
+        for reader in readers:
+            homes[reader].insert(0, entry)
+            shown[reader].add(text)
     for booster, key in COMMUNITY["boosts"]:
         original = NOTES[key]
         readers = {booster} | {
@@ -325,6 +370,8 @@ def expected_home(username: str) -> list[tuple[str, str]]:
 
 def described(post: Post) -> tuple[str, str]:
     original = post.reblog_of
+    if post.kind == "article":
+        return (post.author.username, f"article: {post.article.title}")
     if original is None:
         return (post.author.username, post.text)
     return (
@@ -381,7 +428,12 @@ def test_queued_fan_out_jobs_change_nothing_when_they_run(
     fan_outs = DBTaskResult.objects.filter(
         task_path="hubbub.timelines.tasks.fan_out_post"
     )
-    posts = len(COMMUNITY["notes"]) + len(COMMUNITY["boosts"])
+    posts = (
+        len(COMMUNITY["notes"])
+        + len(COMMUNITY["boosts"])
+        + len(ARTICLES)
+        + len(COMMENTS)
+    )
     assert fan_outs.count() == posts
     assert fan_outs.successful().count() == posts
     assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
@@ -434,3 +486,24 @@ def test_invalid_data_is_refused_and_rolled_back(db, monkeypatch):
         seed()
 
     assert set(table_sizes().values()) == {0}
+
+
+def test_articles_have_excerpts_comments_and_one_more_marker(db):
+    seed()
+
+    assert sum("<!--more" in a["source"] for a in ARTICLES) == 1
+    for entry in ARTICLES:
+        article = Article.objects.select_related("post").get(title=entry["title"])
+        assert article.state == "published"
+        assert article.post.replies_count == sum(
+            "in_reply_to" not in c for c in entry["comments"]
+        )
+        comments = Post.objects.filter(
+            conversation_id=article.post_id, kind="note", visibility="public"
+        )
+        assert comments.count() == len(entry["comments"])
+        if "<!--more" in entry["source"]:
+            assert article.more_label == "Read the whole routine"
+            assert "## Feeding" not in article.excerpt_html
+        assert article.excerpt_html.strip()
+    assert all(len(c["text"]) <= 140 for c in COMMENTS)

@@ -20,6 +20,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 from hubbub.accounts.models import Account
 from hubbub.accounts.queries import Relationship, relationships
 from hubbub.api.models import Application
+from hubbub.blog.slugs import slugify_title
 from hubbub.news.models import Story
 from hubbub.news.queries import stories_for_posts
 from hubbub.notifications.models import Notification, NotificationType
@@ -233,12 +234,17 @@ class Serializer:
         author = self.account(post.author)
         original = post.reblog_of
         reply_to = post.in_reply_to_id
+        # The web's note page is the profile URL plus the id; a reverse()
+        # per status would cost more than the rest together.
+        url = f"{author['url']}/{post.id}"
+        if post.kind == "article":
+            # An article's page; its text starts with the title (card_text).
+            slug = slugify_title(post.text.split("\n", 1)[0])
+            url = f"{author['url']}/blog/{post.id}/{slug}"
         rendered: dict[str, Any] = {
             "id": str(post.id),
             "uri": f"{author['uri']}/statuses/{post.id}",
-            # The web's note page is the profile URL plus the id; a
-            # reverse() per status would cost more than the rest together.
-            "url": f"{author['url']}/{post.id}",
+            "url": url,
             "created_at": rfc3339(post.created_at),
             "edited_at": None,
             "account": author,

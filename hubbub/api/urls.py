@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from hubbub.api.extensions import news
+from hubbub.api.extensions import articles, news
 from hubbub.api.mastodon import (
     accounts,
     apps,
@@ -29,6 +29,7 @@ for module in (
     tags,
     stubs,
     oauth,
+    articles,
     news,
 ):
     api.add_router("", module.router)

@@ -5,11 +5,13 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 
 from hubbub.accounts.models import Account
+from hubbub.blog.comments import check_comment, hold_comment
+from hubbub.blog.references import record_references
 from hubbub.core.events import publish_post_deleted
 from hubbub.core.ids import id_at, new_id
 from hubbub.core.ratelimits import enforce
@@ -51,8 +53,10 @@ def publish_note(
     timeline when this returns; followers' timelines are written by
     ``fan_out_post`` after commit (the sweeper re-drives it if that job is
     lost), and ``notify_post`` tells the people it mentions and the author
-    it answers. Over the author's posting limit it raises
-    RateLimitedError and writes nothing.
+    it answers. A reply in an article's conversation is refused when its
+    comments are closed (code ``closed``) and held for the article's
+    author when it is the commenter's first (``blog.comments``). Over the
+    author's posting limit it raises RateLimitedError and writes nothing.
 
     ``promotional`` is the author saying the note is an advert; #ad and
     #sponsored say so too. Otherwise the promotional detector decides
@@ -72,15 +76,20 @@ def publish_note(
     )
     with transaction.atomic():
         parent = None if in_reply_to is None else _reply_target(author, in_reply_to)
+        # A comment on an article follows its rules: refused when comments
+        # are closed, held for the article's author when it is a first one.
+        held_on = None if parent is None else check_comment(author, parent)
         post = _do_publish_note(
             author,
             text=text,
-            visibility=visibility,
+            visibility=Visibility.DIRECT if held_on else visibility,
             created_at=None,
             in_reply_to=parent,
             parsed=parsed,
             label=label,
         )
+        if held_on is not None:
+            hold_comment(post, article=held_on, visibility=visibility)
         log_detector_label(post, label)
         others = {a.pk for a in parsed.mentions.values()}
         if parent is not None:
@@ -154,8 +163,9 @@ def _do_publish_note(
             promotional_reason=label.reason if label else "",
         )
         _store_mentions_and_tags(post, parsed)
+        record_references(post, [t.value for t in parsed.tokens if t.kind == "url"])
         Account.objects.filter(pk=author.pk).update(
-            posts_count=F("posts_count") + 1, last_post_at=when
+            posts_count=F("posts_count") + 1, last_post_at=later_post_at(when)
         )
         get_store().add(author.pk, [post.id])
         transaction.on_commit(lambda: enqueue_fan_out(post.id))
@@ -170,20 +180,35 @@ def _count_comment(conversation_id: int, delta: int) -> None:
     count_comment(conversation_id, delta)
 
 
+def later_post_at(when: datetime) -> Greatest:
+    """Return an update of ``Account.last_post_at`` to ``when`` that never
+    moves it back: a backdated post (the demo seed) may be older."""
+    return Greatest(Coalesce(F("last_post_at"), when), when)
+
+
 def _store_mentions_and_tags(post: Post, parsed: ParsedText) -> None:
     Mention.objects.bulk_create(
         [Mention(post=post, account=account) for account in parsed.mentions.values()],
         ignore_conflicts=True,
     )
-    if not parsed.tags:
+    store_tags(post, parsed.tags)
+
+
+def store_tags(post: Post, tags: dict[str, str]) -> None:
+    """Add ``tags`` (name -> spelling as written) to ``post``.
+
+    Call inside a transaction. Adding a tag the post has already is a
+    no-op.
+    """
+    if not tags:
         return
     # A tag keeps the spelling it was first used with; ignore_conflicts
     # makes two notes introducing the same tag at once both succeed.
     Tag.objects.bulk_create(
-        [Tag(name=name, display=shown) for name, shown in parsed.tags.items()],
+        [Tag(name=name, display=shown) for name, shown in tags.items()],
         ignore_conflicts=True,
     )
-    tag_ids = Tag.objects.filter(name__in=parsed.tags).values_list("id", flat=True)
+    tag_ids = Tag.objects.filter(name__in=tags).values_list("id", flat=True)
     PostTag.objects.bulk_create(
         [PostTag(post=post, tag_id=tag_id) for tag_id in tag_ids],
         ignore_conflicts=True,

@@ -1,6 +1,7 @@
 """Reads of posts. Every query takes the viewer and applies visibility."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -380,25 +381,40 @@ def get_tag(name: str) -> Tag | None:
     return Tag.objects.filter(name=tag_name(name.removeprefix("#"))).first()
 
 
-def tagged_post_ids(name: str) -> QuerySet[PostTag, int]:
-    """Return the ids of the posts tagged ``name`` (any case, with or
-    without "#"), as a subquery; callers apply visibility."""
-    return PostTag.objects.filter(
-        tag__name=tag_name(name.removeprefix("#"))
-    ).values_list("post_id", flat=True)
+def tagged_post_ids(*names: str) -> QuerySet[PostTag, int]:
+    """Return the ids of the posts tagged any of ``names`` (any case, with
+    or without "#"), as a subquery; callers apply visibility."""
+    wanted = {tag_name(name.removeprefix("#")) for name in names}
+    return PostTag.objects.filter(tag__name__in=wanted).values_list(
+        "post_id", flat=True
+    )
 
 
-def tag_posts(viewer: Account | None, name: str) -> QuerySet[Post]:
+def tag_posts(
+    viewer: Account | None,
+    name: str,
+    *,
+    any_of: Sequence[str] = (),
+    all_of: Sequence[str] = (),
+    none_of: Sequence[str] = (),
+) -> QuerySet[Post]:
     """Return the public posts tagged ``name`` (any case), newest first.
 
-    Unlisted, followers-only and direct posts never appear here, whoever
-    asks: a tag timeline is public.
+    ``any_of`` adds posts carrying any of those tags instead, ``all_of``
+    keeps only posts that also carry every one of those, and ``none_of``
+    drops posts carrying any of those (Mastodon's ``any[]``, ``all[]`` and
+    ``none[]``). Unlisted, followers-only and direct posts never appear
+    here, whoever asks: a tag timeline is public.
     """
     posts = visible_posts(viewer).filter(
-        id__in=tagged_post_ids(name),
+        id__in=tagged_post_ids(name, *any_of),
         visibility=Visibility.PUBLIC,
         reblog_of__isnull=True,
     )
+    for required in all_of:
+        posts = posts.filter(id__in=tagged_post_ids(required))
+    if none_of:
+        posts = posts.exclude(id__in=tagged_post_ids(*none_of))
     return with_viewer_flags(with_authors(posts), viewer).order_by("-id")
 
 

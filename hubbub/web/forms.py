@@ -58,6 +58,43 @@ class NoteForm(forms.Form):
     )
 
 
+class ArticleForm(forms.Form):
+    """An article as its author writes it; ``check_content`` holds the rules."""
+
+    title = forms.CharField(strip=False, required=False, max_length=4000)
+    source = forms.CharField(
+        label="Text (Markdown)",
+        strip=False,
+        required=False,
+        help_text=(
+            "Markdown: headings, lists, quotes, code, links and images by URL. "
+            "Put <!--more--> where the excerpt on your blog's index should end."
+        ),
+        widget=forms.Textarea(attrs={"rows": 18}),
+    )
+    custom_excerpt = forms.CharField(
+        label="Excerpt (optional)",
+        strip=False,
+        required=False,
+        help_text=(
+            "Plain text shown on indexes when the article has no <!--more--> "
+            "marker; without either, its first 50 words are."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    tags = forms.CharField(
+        required=False,
+        max_length=4000,
+        help_text="Up to 10, separated by spaces or commas.",
+    )
+    publish_at = forms.DateTimeField(
+        label="Publish at (UTC, optional)",
+        required=False,
+        help_text="Leave empty to publish now.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
 class PromotionalPostsForm(forms.Form):
     promotional_posts = forms.ChoiceField(
         label="Posts labelled promotional",

@@ -1,6 +1,15 @@
 from django.urls import path, register_converter
 
-from hubbub.web.views import accounts, news, posts, search, social, timelines
+from hubbub.web.views import (
+    accounts,
+    blog,
+    feeds,
+    news,
+    posts,
+    search,
+    social,
+    timelines,
+)
 
 
 class PostIdConverter:
@@ -16,6 +25,19 @@ class PostIdConverter:
 
 register_converter(PostIdConverter, "postid")
 
+
+class FeedFormatConverter:
+    regex = "atom|rss"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(FeedFormatConverter, "feedformat")
+
 app_name = "web"
 urlpatterns = [
     path("", timelines.home, name="home"),
@@ -29,6 +51,43 @@ urlpatterns = [
     path("notes", posts.post_note, name="post_note"),
     path("compose/count", posts.post_compose_count, name="compose_count"),
     path("search", search.search, name="search"),
+    # The blog: writing, drafts, held comments, blogs and articles, feeds.
+    path("blog/new", blog.new_article, name="new_article"),
+    path("blog/drafts", blog.drafts, name="drafts"),
+    path("blog/comments", blog.held_comments, name="held_comments"),
+    path(
+        "blog/comments/<postid:post_id>/<str:verb>",
+        blog.post_held_comment,
+        name="held_comment",
+    ),
+    path("blog/<postid:article_id>/edit", blog.edit_article, name="edit_article"),
+    path(
+        "blog/<postid:article_id>/unpublish",
+        blog.post_unpublish,
+        name="unpublish_article",
+    ),
+    path(
+        "blog/<postid:article_id>/comments",
+        blog.post_comments_setting,
+        name="article_comments",
+    ),
+    path("feed.<feedformat:fmt>", feeds.site_feed, name="site_feed"),
+    path("tags/<str:name>/feed.<feedformat:fmt>", feeds.tag_feed, name="tag_feed"),
+    path(
+        "conversations/<postid:post_id>/feed.<feedformat:fmt>",
+        feeds.conversation_feed,
+        name="conversation_feed",
+    ),
+    path(
+        "@<str:username>/feed.<feedformat:fmt>", feeds.author_feed, name="author_feed"
+    ),
+    path("@<str:username>/blog", blog.blog_index, name="blog"),
+    path("@<str:username>/blog/<postid:post_id>", blog.article, name="article_by_id"),
+    path(
+        "@<str:username>/blog/<postid:post_id>/<str:slug>",
+        blog.article,
+        name="article",
+    ),
     path("@<str:username>", accounts.profile, name="profile"),
     path("@<str:username>/followers", accounts.followers, name="followers"),
     path("@<str:username>/following", accounts.following, name="following"),

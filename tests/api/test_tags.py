@@ -100,3 +100,32 @@ def test_account_statuses_tagged_lists_only_that_hashtag(alice, bob, anon):
         assert [s["id"] for s in found] == [str(tagged.id)]
     assert anon.get(f"{url}?tagged=rye").json() == []
     assert len(anon.get(url).json()) == 2
+
+
+def test_tag_timeline_takes_any_all_and_none(alice, anon):
+    bread = publish_note(alice, text="#bread alone")
+    both = publish_note(alice, text="#bread and #rye")
+    rye = publish_note(alice, text="#rye alone")
+    spelt = publish_note(alice, text="#Spelt alone")
+    hidden = publish_note(alice, text="#rye but followers only", visibility="followers")
+
+    def ids(query: str) -> list[str]:
+        response = anon.get(f"/api/v1/timelines/tag/bread?{query}")
+        assert response.status_code == 200
+        return [s["id"] for s in response.json()]
+
+    assert ids("") == [str(both.id), str(bread.id)]
+    assert ids("any[]=rye&any[]=SPELT") == [
+        str(p.id) for p in (spelt, rye, both, bread)
+    ]
+    assert str(hidden.id) not in ids("any[]=rye")
+    assert ids("all[]=rye") == [str(both.id)]
+    assert ids("all[]=rye&all[]=spelt") == []
+    assert ids("none[]=rye") == [str(bread.id)]
+    assert ids("any=spelt&none[]=rye") == [str(spelt.id), str(bread.id)]
+    assert (
+        anon.get(
+            "/api/v1/timelines/tag/bread?" + "&".join(["any[]=x"] * 11)
+        ).status_code
+        == 400
+    )

@@ -277,6 +277,13 @@ NO_POSTS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/tags/{name}/unfollow"): "a tag",
     ("POST", "/api/v1/media"): "refused: not built",
     ("POST", "/api/v2/media"): "refused: not built",
+    # An article by its own id (not a status id): a note is never one. An
+    # article's own visibility is checked in tests/api/test_articles.py.
+    ("POST", "/api/hubbub/v1/articles"): "writes a draft",
+    ("GET", "/api/hubbub/v1/articles/{id}"): "an article",
+    ("PUT", "/api/hubbub/v1/articles/{id}"): "the caller's article",
+    ("POST", "/api/hubbub/v1/articles/{id}/publish"): "the caller's article",
+    ("POST", "/api/hubbub/v1/articles/{id}/unpublish"): "the caller's article",
     # Social news shows stories, and this world has none: by a note's id
     # each answers 404. tests/api/test_news.py checks stories' visibility.
     **{

@@ -257,6 +257,25 @@ def _notified(viewer: str, note: Note) -> bool:
     return viewer in NOTIFIED[note.visibility]
 
 
+def _article_page(name: str) -> Check:
+    """An article's page, by its post's id: a note's id finds nothing
+    there, whoever asks (articles' own visibility: tests/web/test_blog.py)."""
+
+    def check(world: World, viewer: str) -> list[str]:
+        problems = []
+        client = world.client(viewer)
+        for note in world.notes.values():
+            args = ["ava", note.post.id] + (["x"] if name == "article" else [])
+            url = reverse(f"web:{name}", args=args)
+            response = client.get(url, follow=True)
+            if response.status_code != 404:
+                problems.append(f"{viewer} {url}: {response.status_code}")
+            problems += _leaks(viewer, url, response.content.decode(), world)
+        return problems
+
+    return check
+
+
 def _story_page(name: str) -> Check:
     """A page about one story, by id: a note is no story, so every note's
     id is a 404 that shows nothing (story comments' visibility is checked
@@ -276,8 +295,40 @@ def _story_page(name: str) -> Check:
     return check
 
 
+def _conversation_feed(world: World, viewer: str) -> list[str]:
+    """A conversation's feed is public: what an anonymous reader may see of
+    the thread; 404 when an anonymous reader or the viewer may not see the
+    post it is asked for. A signed-in viewer sees no more than anonymous."""
+    problems = []
+    client = world.client(viewer)
+    for note in world.notes.values():
+        url = reverse("web:conversation_feed", args=[note.post.id, "atom"])
+        response = client.get(url)
+        content = response.content.decode()
+        if not (may_see(ANONYMOUS, note) and may_see(viewer, note)):
+            if response.status_code != 404:
+                problems.append(f"{viewer} {url}: {response.status_code}")
+            problems += _leaks(viewer, url, content, world)
+            continue
+        root = note.key
+        while world.notes[root].parent is not None:
+            root = world.notes[root].parent  # type: ignore[assignment]
+        for other in world.notes.values():
+            expected = (
+                other.key in world.thread_of(root)
+                and may_see(ANONYMOUS, other)
+                and may_see(viewer, other)
+            )
+            if _shows(content, other.marker) != expected:
+                problems.append(
+                    f"{viewer} {url}: {other.key} {'missing' if expected else 'LEAKED'}"
+                )
+    return problems
+
+
 def _never(viewer: str, note: Note) -> bool:
-    # News lists show stories only, and every note here is a note.
+    # News lists show stories only, blog indexes and article feeds show
+    # articles only, and every post here is a note.
     return False
 
 
@@ -286,9 +337,13 @@ POST_PAGES: dict[str, Check] = {
     "note": _post_page("note", thread=True),
     "favourited_by": _post_page("favourited_by", thread=False),
     "boosted_by": _post_page("boosted_by", thread=False),
+    "article": _article_page("article"),
+    "article_by_id": _article_page("article_by_id"),
+    "conversation_feed": _conversation_feed,
     "story": _story_page("story"),
     "story_why": _story_page("story_why"),
 }
+
 
 # Pages that list posts, with the rule for which appear.
 LISTINGS: dict[str, Check] = {
@@ -305,6 +360,16 @@ LISTINGS: dict[str, Check] = {
     ),
     "notifications": _listing(
         lambda n: reverse("web:notifications"), _notified, anonymous_status=302
+    ),
+    "blog": _listing(lambda n: reverse("web:blog", args=["ava"]), _never),
+    "site_feed": _listing(lambda n: reverse("web:site_feed", args=["atom"]), _never),
+    "author_feed": _listing(
+        lambda n: reverse("web:author_feed", args=["ava", "rss"]), _never
+    ),
+    "tag_feed": _listing(lambda n: reverse("web:tag_feed", args=[TAG, "atom"]), _never),
+    # The comments waiting for the viewer's approval; none of these notes.
+    "held_comments": _listing(
+        lambda n: reverse("web:held_comments"), _never, anonymous_status=302
     ),
     "news": _listing(lambda n: reverse("web:news"), _never),
     "news_newest": _listing(lambda n: reverse("web:news_newest"), _never),
@@ -327,6 +392,10 @@ NO_POSTS = {
     "submit_story",
 }
 
+# GET pages about the viewer's own articles: drafts and the editor. They
+# show no post; an article id that is not the viewer's is a 404.
+OWN_PAGES = {"new_article", "drafts", "edit_article"}
+
 # POST-only actions: a GET is refused (405), so they show nothing. Those on
 # a post by id are also checked in ``test_actions_on_an_unseen_post_404``.
 ACTIONS = {
@@ -344,6 +413,9 @@ ACTIONS = {
     "unblock",
     "mute",
     "unmute",
+    "unpublish_article",
+    "article_comments",
+    "held_comment",
     "digg",
     "undigg",
     "bury_story",
@@ -356,7 +428,14 @@ ACTIONS = {
 }
 
 # How each URL parameter is filled in.
-PARAMETERS = {"username": "ava", "name": TAG, "verb": "favourite"}
+PARAMETERS = {
+    "username": "ava",
+    "name": TAG,
+    "verb": "favourite",
+    "article_id": 1,
+    "fmt": "atom",
+    "slug": "x",
+}
 
 # Namespaces outside ``web``, and why they show no post to these viewers.
 OTHER_NAMESPACES = {"admin": "staff only; none of the viewers is staff"}
@@ -401,7 +480,7 @@ def _url(pattern: URLPattern, post: Post) -> str:
 
 
 def test_every_web_url_is_in_the_matrix():
-    classes = [set(POST_PAGES), set(LISTINGS), NO_POSTS, ACTIONS]
+    classes = [set(POST_PAGES), set(LISTINGS), NO_POSTS, OWN_PAGES, ACTIONS]
     names = [pattern.name for pattern in _web_patterns()]
     for name in names:
         homes = sum(name in c for c in classes)
@@ -432,12 +511,14 @@ def test_pages_without_posts_show_none_and_actions_refuse_get(world):
     any_note = world.notes["root-direct"].post
     problems = []
     for pattern in _web_patterns():
-        if pattern.name not in NO_POSTS | ACTIONS:
+        if pattern.name not in NO_POSTS | OWN_PAGES | ACTIONS:
             continue
         url = _url(pattern, any_note)
         for viewer in VIEWERS:
             response = world.client(viewer).get(url)
             allowed = {405} if pattern.name in ACTIONS else {200, 302}
+            if pattern.name in OWN_PAGES:
+                allowed.add(404)
             if response.status_code not in allowed:
                 problems.append(f"{viewer} GET {url}: {response.status_code}")
             content = response.content.decode()

@@ -285,8 +285,10 @@ class BuryForm(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(
-        max_length=20, description="One of: " + ", ".join(BuryReason.values)
+    # Optional here so a malformed id is a 404 before a missing reason is
+    # a 422; the action refuses a missing or unknown reason.
+    reason: str | None = Field(
+        None, max_length=20, description="One of: " + ", ".join(BuryReason.values)
     )
 
 
@@ -297,7 +299,7 @@ def bury(request: HttpRequest, id: str, payload: BuryForm) -> HttpResponse:
     weighted buries send it to the moderators' review queue."""
     me = signed_in(request)
     story = queries.get_story(me, path_id(id))
-    actions.bury_story(me, story=story, reason=payload.reason)
+    actions.bury_story(me, story=story, reason=payload.reason or "")
     return _story(request, me, story.pk)
 
 

@@ -11,7 +11,7 @@ from hubbub.api.auth import optional, requires, signed_in, viewer
 from hubbub.api.pagination import STATUS_LIMITS, PageQuery, page_response
 from hubbub.api.parsing import Flag, StringList
 from hubbub.api.serializers import Serializer
-from hubbub.posts.queries import tag_posts, with_viewer_flags
+from hubbub.posts.queries import tag_posts
 from hubbub.timelines import queries
 from hubbub.timelines.queries import page_of
 
@@ -57,9 +57,15 @@ def public(request: HttpRequest, query: Query[PublicQuery]) -> HttpResponse:
 class TagQuery(PublicQuery):
     """Which tagged statuses to show."""
 
-    any: StringList | None = Field(None, max_length=10)
-    all: StringList | None = Field(None, max_length=10)
-    none: StringList | None = Field(None, max_length=10)
+    any: StringList | None = Field(
+        None, max_length=10, description="Also statuses with any of these tags."
+    )
+    all: StringList | None = Field(
+        None, max_length=10, description="Only statuses with all of these too."
+    )
+    none: StringList | None = Field(
+        None, max_length=10, description="No statuses with any of these."
+    )
 
 
 @router.get(
@@ -77,15 +83,19 @@ def tag(
 ) -> HttpResponse:
     """Return one page of a hashtag's public statuses, newest first.
 
-    The tag matches in any case, without its ``#``. ``any``, ``all`` and
-    ``none`` (more tags) are not supported and are ignored.
+    The tag matches in any case, without its ``#``; ``any`` adds statuses
+    with any of those tags, ``all`` keeps those that also have every one
+    of them, ``none`` drops those with any of them.
     """
     me = viewer(request)
     bounds = query.bounds(STATUS_LIMITS)
-    posts = (
-        []
-        if query.remote or query.only_media
-        else page_of(with_viewer_flags(tag_posts(me, hashtag), me), bounds)
+    found = tag_posts(
+        me,
+        hashtag,
+        any_of=query.any or (),
+        all_of=query.all or (),
+        none_of=query.none or (),
     )
+    posts = [] if query.remote or query.only_media else page_of(found, bounds)
     body = Serializer(request, me).statuses(posts)
     return page_response(request, body, [p.id for p in posts], bounds.limit)

@@ -216,6 +216,9 @@ def note(request: HttpRequest, username: str, post_id: int) -> HttpResponse:
     if post.reblog_of is not None:
         # A boost has no page of its own: it shows its original.
         return redirect(note_url(post.reblog_of))
+    if post.kind == Kind.ARTICLE:
+        # The Mastodon API and timelines link an article's post here.
+        return redirect("web:article_by_id", post.author.username, post.id)
     if post.kind == Kind.STORY:
         # A story's page is the news page, with its diggs and comments.
         return redirect("web:story", post.id)

@@ -18,6 +18,8 @@ from hubbub.accounts.actions import (
     update_profile,
 )
 from hubbub.accounts.models import Account
+from hubbub.blog.actions import _do_publish, save_draft
+from hubbub.blog.content import check_content
 from hubbub.core.text import check_note_text
 from hubbub.posts.actions import _do_publish_note, boost_post, favourite_post
 from hubbub.posts.models import Post, Visibility
@@ -59,10 +61,11 @@ class Command(BaseCommand):
                     set_locked(accounts[entry["username"]], locked=True)
             requests = self._follow(community.get("follow_requests", []), accounts)
             notes = self._publish_notes(community["notes"], accounts)
+            articles = self._publish_articles(community.get("articles", []), accounts)
             # Fan-out jobs are only queued on commit and a worker may not be
             # running yet; running them here makes the demo complete at once.
             # Notes first: a boost skips readers who already have its original.
-            for post in notes.values():
+            for post in [*notes.values(), *articles]:
                 fan_out_post.call(post.id)
             favourites = community.get("favourites", [])
             for username, key in favourites:
@@ -79,7 +82,8 @@ class Command(BaseCommand):
             f"Seeded the demo community: {len(accounts)} accounts, {follows} "
             f"follows, {len(notes)} notes, {len(favourites)} favourites, "
             f"{len(boosts)} boosts, {requests} follow "
-            f"request{'' if requests == 1 else 's'} "
+            f"request{'' if requests == 1 else 's'}, "
+            f"{len(community.get('articles', []))} articles "
             f"(password: {DEMO_PASSWORD})."
         )
 
@@ -160,6 +164,52 @@ class Command(BaseCommand):
                 raise CommandError(f"Two demo notes have the key {key!r}.")
             notes[key] = post
         return notes
+
+    def _publish_articles(
+        self, entries: list[dict[str, Any]], accounts: dict[str, Account]
+    ) -> list[Post]:
+        """Publish the articles, backdated, and their comments; return every
+        post written (articles and comments), for the fan-out.
+
+        A comment answers the article, or the comment named by its
+        ``in_reply_to``. Comments are written as the demo's notes are, so
+        none is held for approval.
+        """
+        now = timezone.now()
+        written: list[Post] = []
+        for entry in sorted(entries, key=lambda e: -float(e["hours_ago"])):
+            author = self._account(accounts, entry["author"])
+            try:
+                content = check_content(
+                    title=entry["title"],
+                    source=entry["source"],
+                    custom_excerpt=entry.get("excerpt", ""),
+                    tags=" ".join(entry.get("tags", [])),
+                )
+            except ValidationError as e:
+                raise CommandError(
+                    f"Demo article {entry['title']!r} is invalid: "
+                    f"{' '.join(e.messages)}"
+                ) from e
+            article = save_draft(author, content=content)
+            _do_publish(
+                article, now, backdate=now - timedelta(hours=entry["hours_ago"])
+            )
+            assert article.post is not None  # noqa: S101 (just published)
+            thread = {entry["key"]: article.post}
+            written.append(article.post)
+            for comment in entry.get("comments", []):
+                parent = self._note(thread, comment.get("in_reply_to", entry["key"]))
+                post = _do_publish_note(
+                    self._account(accounts, comment["author"]),
+                    text=check_note_text(comment["text"]),
+                    visibility=Visibility.PUBLIC,
+                    created_at=now - timedelta(hours=float(comment["hours_ago"])),
+                    in_reply_to=parent,
+                )
+                thread[comment["key"]] = post
+                written.append(post)
+        return written
 
     @staticmethod
     def _note(notes: dict[str, Post], key: str) -> Post:
