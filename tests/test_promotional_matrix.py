@@ -31,6 +31,9 @@ from django.utils import timezone
 from hubbub.accounts.actions import follow_account, set_promotional_posts
 from hubbub.accounts.models import Account, PromotionalPosts
 from hubbub.api.auth import load_token
+from hubbub.blog.actions import publish_article
+from hubbub.blog.content import check_content
+from hubbub.blog.models import Article
 from hubbub.core import events
 from hubbub.moderation.labels import label_promotional
 from hubbub.news.actions import submit_story
@@ -68,9 +71,11 @@ class World:
     readers: dict[str, Account]  # by setting
     advert: Post
     plain: Post
-    # The same pair as social-news stories.
+    # The same pair as social-news stories, and as blog articles.
     advert_story: Post
     plain_story: Post
+    advert_article: Post
+    plain_article: Post
     tokens: dict[str, str]
 
     def web(self, setting: str) -> Client:
@@ -103,10 +108,6 @@ def world(run_jobs) -> World:
             # The favourites list is a surface too.
             favourite_post(reader, post=advert)
             favourite_post(reader, post=plain)
-    # Chosen last: a reader who hides promotions can no longer favourite
-    # one, but what they favourited before must hide too.
-    for setting, reader in readers.items():
-        set_promotional_posts(reader, choice=setting)
         advert_story = submit_story(
             marketer,
             url="https://mugs.example.shop/",
@@ -117,11 +118,31 @@ def world(run_jobs) -> World:
             url="https://bridges.example.org/history",
             title="plainstory A short history of bridges",
         ).story.post
+        for title, body in (
+            ("advertarticle Our mugs, reviewed", "They hold tea. Buy them."),
+            ("plainarticle On bridges", "Some stand for centuries."),
+        ):
+            publish_article(
+                marketer,
+                article_id=None,
+                content=check_content(title=title, source=body, tags=TAG),
+            )
+    # Chosen last: a reader who hides promotions can no longer favourite
+    # one, but what they favourited before must hide too.
+    for setting, reader in readers.items():
+        set_promotional_posts(reader, choice=setting)
+    # The posts the two articles were published as.
+    advert_article, plain_article = (
+        Article.objects.get(title__startswith=word).post
+        for word in ("advertarticle", "plainarticle")
+    )
     moderator = make_account("mona")
     Account.objects.filter(pk=moderator.pk).update(is_staff=True)
     moderator.refresh_from_db()
-    label_promotional(moderator, post=advert_story, reason="Sells mugs")
-    advert_story.refresh_from_db()
+    for labelled in (advert_story, advert_article):
+        label_promotional(moderator, post=labelled, reason="Sells mugs")
+    for post in (advert_story, advert_article, plain_article):
+        post.refresh_from_db()
     assert advert.promotional_source == PromotionalSource.AUTHOR
     assert advert_story.promotional_source == PromotionalSource.MODERATOR
     assert plain.promotional_source == plain_story.promotional_source == ""
@@ -129,7 +150,17 @@ def world(run_jobs) -> World:
         setting: make_token(reader, "read write follow")
         for setting, reader in readers.items()
     }
-    return World(marketer, readers, advert, plain, advert_story, plain_story, tokens)
+    return World(
+        marketer,
+        readers,
+        advert,
+        plain,
+        advert_story,
+        plain_story,
+        advert_article,
+        plain_article,
+        tokens,
+    )
 
 
 def expected(setting: str, post: Post, *, labels: bool) -> Seen:
@@ -209,13 +240,18 @@ class Surface:
     ``read(world, setting, post)`` returns how the surface shows ``post`` to
     a reader with ``setting``; ``anonymous`` says whether a signed-out
     visitor can use it; ``labels`` whether it shows the label on an open
-    post; ``stories`` whether it shows stories rather than notes.
+    post; ``kind`` the kind of post it shows (note, story or article);
+    ``signed_out`` that it ignores who asks (a feed a reader fetches
+    without signing in), so everyone gets what a signed-out visitor gets.
     """
 
     read: Callable[[World, str, Post], Seen]
     anonymous: bool
     labels: bool
-    stories: bool = False
+    kind: str = "note"
+    signed_out: bool = False
+    # A feed entry cannot collapse: the label leads its title instead.
+    collapses: bool = True
 
 
 def web_page(
@@ -233,12 +269,42 @@ def web_page(
             Story.objects.filter(post=post).update(
                 state=state, promoted_at=timezone.now(), rank=1.0
             )
-        response = world.web(setting).get(url(world, post))
+        # An article's address by id redirects to its address with a slug.
+        response = world.web(setting).get(url(world, post), follow=True)
         assert response.status_code in (200, 404), response
         return page_state(response.status_code, response.content.decode(), post)
 
-    stories = state is not None
-    return Surface(read, anonymous, labels=True, stories=stories)
+    kind = "story" if state is not None else "note"
+    return Surface(read, anonymous, labels=True, kind=kind)
+
+
+def article_page(url: Callable[[World, Post], str]) -> Surface:
+    surface = web_page(url)
+    return Surface(surface.read, anonymous=True, labels=True, kind="article")
+
+
+def feed_state(status: int, xml: str, post: Post) -> Seen:
+    """How a feed shows ``post``: its entry's title led by the label."""
+    if status == 404:
+        return Seen.HIDDEN
+    entries = min(i for i in (xml.find("<entry"), xml.find("<item")) if i >= 0)
+    found = re.compile(rf"\b{marker(post)}\b").search(xml, entries)
+    if found is None:
+        return Seen.HIDDEN
+    before = xml[max(entries, found.start() - 120) : found.start()]
+    labelled = "[Promotional, labelled by" in before
+    return Seen.LABELLED if labelled else Seen.OPEN
+
+
+def feed(url: Callable[[World, Post], str], *, signed_out: bool) -> Surface:
+    def read(world: World, setting: str, post: Post) -> Seen:
+        response = world.web(setting).get(url(world, post))
+        assert response.status_code in (200, 404), response
+        return feed_state(response.status_code, response.content.decode(), post)
+
+    return Surface(
+        read, True, labels=True, kind="article", signed_out=signed_out, collapses=False
+    )
 
 
 def api_call(url: Callable[[World, Post], str], *, anonymous: bool = True) -> Surface:
@@ -311,6 +377,32 @@ WEB_SURFACES: dict[str, Surface] = {
     "story_why": web_page(
         lambda w, p: reverse("web:story_why", args=[p.id]), state=State.UPCOMING
     ),
+    "blog": article_page(lambda w, p: reverse("web:blog", args=["mark"])),
+    "article": article_page(
+        lambda w, p: reverse("web:article", args=["mark", p.id, p.article.slug])
+    ),
+    "article_by_id": article_page(
+        lambda w, p: reverse("web:article_by_id", args=["mark", p.id])
+    ),
+    "site_feed": feed(
+        lambda w, p: reverse("web:site_feed", args=["atom"]), signed_out=True
+    ),
+    "author_feed": feed(
+        lambda w, p: reverse("web:author_feed", args=["mark", "rss"]), signed_out=True
+    ),
+    "tag_feed": feed(
+        lambda w, p: reverse("web:tag_feed", args=[TAG, "atom"]), signed_out=True
+    ),
+    # A conversation's feed knows a signed-in reader (their session).
+    "conversation_feed": feed(
+        lambda w, p: reverse("web:conversation_feed", args=[p.id, "atom"]),
+        signed_out=False,
+    ),
+}
+# Pages that show posts but are no reader's view of them, and why.
+WEB_WITHOUT_READERS = {
+    "held_comments": "an author's queue of comments on their own articles, "
+    "held for their approval: they must read each to decide",
 }
 
 STATUS = api_matrix.STATUS
@@ -371,7 +463,7 @@ def test_every_web_page_that_shows_posts_is_registered():
     showing = set(web_matrix.POST_PAGES) | set(web_matrix.LISTINGS)
     names = {pattern.name for pattern in web_matrix._web_patterns()}
     assert showing <= names
-    assert set(WEB_SURFACES) == showing
+    assert set(WEB_SURFACES) | set(WEB_WITHOUT_READERS) == showing
     # Anything served outside the web pages and the API (feeds, say) must
     # be registered here before the visibility matrix may let it through.
     assert set(web_matrix.OTHER_URLCONFS) == {"hubbub.api.urls"}
@@ -400,14 +492,17 @@ def test_the_setting_holds_on_every_surface(world, surface):
     for setting in [*READERS, ANONYMOUS]:
         if setting == ANONYMOUS and not found.anonymous:
             continue
-        pair = (
-            (world.advert_story, world.plain_story)
-            if found.stories
-            else (world.advert, world.plain)
-        )
+        pair = {
+            "note": (world.advert, world.plain),
+            "story": (world.advert_story, world.plain_story),
+            "article": (world.advert_article, world.plain_article),
+        }[found.kind]
         for post in pair:
             seen = found.read(world, setting, post)
-            wanted = expected(setting, post, labels=found.labels)
+            applies = ANONYMOUS if found.signed_out else setting
+            wanted = expected(applies, post, labels=found.labels)
+            if wanted == Seen.COLLAPSED and not found.collapses:
+                wanted = Seen.LABELLED
             if seen != wanted:
                 problems.append(f"{setting} {marker(post)}: {seen}, not {wanted}")
     assert not problems, problems
