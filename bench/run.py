@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.run                 # 100,000 accounts, 1,000,000 notes
     .venv/bin/python -m bench.run --quick         # 10,000 / 100,000, shorter runs
+    .venv/bin/python -m bench.run news [--quick]  # social news (bench/news.py)
     HUBBUB_DATABASE_URL=postgres://postgres@127.0.0.1:5432/hubbub_bench \\
         .venv/bin/python -m bench.run
 
@@ -123,6 +124,12 @@ def main(argv: list[str] | None = None) -> None:
     from bench.seed import DEFAULT_ACCOUNTS, DEFAULT_NOTES
 
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["news"]:
+        # The social news benchmark (bench/news.py) has its own data.
+        from bench import news
+
+        news.main(argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=None)
     parser.add_argument("--notes", type=int, default=None)

@@ -241,6 +241,9 @@ class Serializer:
             # An article's page; its text starts with the title (card_text).
             slug = slugify_title(post.text.split("\n", 1)[0])
             url = f"{author['url']}/blog/{post.id}/{slug}"
+        elif post.id in data.stories:
+            # A story's page is its news page (Mastodon §6).
+            url = self.base + reverse("web:story", args=[post.id])
         rendered: dict[str, Any] = {
             "id": str(post.id),
             "uri": f"{author['uri']}/statuses/{post.id}",

@@ -1,17 +1,20 @@
 """Reads of timelines: one page of posts, in id order."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from django.db.models import Model, QuerySet
 
 from hubbub.accounts.models import Account
+from hubbub.core.prepared import PreparedQueries, Stand
 from hubbub.posts.models import Post
 from hubbub.posts.queries import (
     public_posts,
     tagged_post_ids,
     visible_posts,
     with_authors,
+    with_brief_authors,
     with_viewer_flags,
 )
 from hubbub.timelines.store import PageBounds, get_store
@@ -29,21 +32,72 @@ def page_of[Row: Model](
     ``key`` names the cursor: the row id, or an annotation such as the
     ``link_id`` of a list of people.
     """
+    rows = list(_page_query(posts, bounds, key=key))
+    return rows[::-1] if bounds.ascending else rows
+
+
+def _page_query[Row: Model](
+    posts: QuerySet[Row], bounds: PageBounds, *, key: str = "id"
+) -> QuerySet[Row]:
+    """Return the query for one page of ``posts``, in the order it is taken
+    (oldest first for ``min_id``)."""
     if bounds.max_id is not None:
         posts = posts.filter(**{f"{key}__lt": bounds.max_id})
     if bounds.since_id is not None:
         posts = posts.filter(**{f"{key}__gt": bounds.since_id})
     if bounds.min_id is not None:
         posts = posts.filter(**{f"{key}__gt": bounds.min_id})
-        return list(posts.order_by(key)[: bounds.limit])[::-1]
-    return list(posts.order_by(f"-{key}")[: bounds.limit])
+        return posts.order_by(key)[: bounds.limit]
+    return posts.order_by(f"-{key}")[: bounds.limit]
 
 
-def home_timeline(viewer: Account, bounds: PageBounds) -> list[Post]:
-    """Return one page of ``viewer``'s home timeline, with viewer flags."""
-    entry_ids = get_store().entry_ids(viewer.pk, bounds)
-    posts = with_authors(visible_posts(viewer).filter(id__in=entry_ids))
-    return page_of(with_viewer_flags(posts, viewer), bounds)
+# Home pages differ only in the viewer, the cursors and the store's ids, so
+# each shape of the query is compiled once (see hubbub.core.prepared).
+_home_pages = PreparedQueries(Post)
+_LARGEST_ID = 2**63 - 1
+
+
+def home_timeline(
+    viewer: Account, bounds: PageBounds, *, brief_authors: bool = False
+) -> list[Post]:
+    """Return one page of ``viewer``'s home timeline, with viewer flags.
+
+    With ``brief_authors`` the accounts carry only what a page shows of
+    them (``with_brief_authors``).
+    """
+    # Ids are signed 64-bit. The prepared query takes cursors as parameters,
+    # which the database would refuse past that range, so a cursor above
+    # every id is settled here: nothing is newer, everything is older.
+    if any(c is not None and c > _LARGEST_ID for c in (bounds.since_id, bounds.min_id)):
+        return []
+    if bounds.max_id is not None and bounds.max_id > _LARGEST_ID:
+        bounds = replace(bounds, max_id=None)
+    cursors = {
+        name: value
+        for name, value in (
+            ("max_id", bounds.max_id),
+            ("since_id", bounds.since_id),
+            ("min_id", bounds.min_id),
+        )
+        if value is not None
+    }
+
+    def build(stand: Stand) -> QuerySet[Post]:
+        reader = Account(pk=stand.value("viewer"))
+        posts = visible_posts(reader).filter(id__in=stand.fragment("entries"))
+        page = PageBounds(
+            limit=bounds.limit, **{name: stand.value(name) for name in cursors}
+        )
+        authors = with_brief_authors if brief_authors else with_authors
+        return _page_query(with_viewer_flags(authors(posts), reader), page)
+
+    rows = _home_pages.run(
+        (tuple(cursors), bounds.limit, brief_authors),
+        build,
+        values={"viewer": viewer.pk, **cursors},
+        fragments={"entries": get_store().entry_ids(viewer.pk, bounds)},
+    )
+    return rows[::-1] if bounds.ascending else rows
 
 
 def public_timeline(viewer: Account | None, bounds: PageBounds) -> list[Post]:

@@ -6,11 +6,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.tasks import task
 from django.utils import timezone
 
 from hubbub.accounts.models import Account
 from hubbub.core import events
+from hubbub.core.prepared import PreparedQueries, Stand
 from hubbub.posts.models import Post, Visibility
 from hubbub.timelines.redis_store import RedisTimelineStore
 from hubbub.timelines.store import get_store
@@ -30,6 +32,17 @@ def _fault_delay() -> float:
     return float(value) if name == "fanout.batch_delay" else 0.0
 
 
+# Every fan-out loads its post the same way: compile that query once.
+_posts_to_fan_out = PreparedQueries(Post)
+
+
+def _post_to_fan_out(stand: Stand) -> QuerySet[Post]:
+    """The post with what fan-out's rules read, while it still needs one."""
+    return Post.objects.select_related(
+        "author", "in_reply_to", "reblog_of__author"
+    ).filter(id=stand.value("id"), fanned_out_at__isnull=True, deleted_at__isnull=True)
+
+
 @task(queue_name="fanout")
 def fan_out_post(post_id: int) -> None:
     """Write a post into the home timelines of those it is for.
@@ -41,29 +54,30 @@ def fan_out_post(post_id: int) -> None:
     post. Authors above HUBBUB_FANOUT_LIMIT followers are not pushed to
     followers here; their posts are merged in when a timeline is read.
     """
-    post = (
-        Post.objects.select_related("author", "in_reply_to", "reblog_of__author")
-        .filter(id=post_id, fanned_out_at__isnull=True, deleted_at__isnull=True)
-        .first()
-    )
-    if post is None:
+    found = _posts_to_fan_out.run("by id", _post_to_fan_out, values={"id": post_id})
+    if not found:
         return
-    store, cursor, delay = get_store(), 0, _fault_delay()
-    with transaction.atomic():
-        store.add_mentioned(post)
+    post = found[0]
+    store, delay = get_store(), _fault_delay()
     pushed = (
         post.visibility != Visibility.DIRECT
         and post.author.followers_count <= settings.HUBBUB_FANOUT_LIMIT
     )
-    while pushed:
+    # The mentioned are written with the first batch and the post marked
+    # with the last: one commit per batch and no more, and the mark still
+    # commits only with the last rows.
+    cursor: int | None = 0
+    while cursor is not None:
         with transaction.atomic():
-            next_cursor = store.fan_out_batch(post, after_follower_id=cursor)
-        if next_cursor is None:
-            break
-        cursor = next_cursor
-        if delay:
+            if cursor == 0:
+                store.add_mentioned(post)
+            cursor = (
+                store.fan_out_batch(post, after_follower_id=cursor) if pushed else None
+            )
+            if cursor is None:
+                Post.objects.filter(id=post_id).update(fanned_out_at=timezone.now())
+        if cursor is not None and delay:
             time.sleep(delay)
-    Post.objects.filter(id=post_id).update(fanned_out_at=timezone.now())
     # Announced only now that every timeline row exists, so the streaming
     # server can tell who has the post with one query over the timelines.
     events.publish(events.POST_CREATED, post_id=post_id)

@@ -40,6 +40,7 @@ def test_submit_returns_the_story_and_leads_duplicates_to_it(submitter):
     assert story["state"] == "upcoming"
     assert story["needs"].startswith("needs 5.0 more effective diggs")
     assert story["status"]["card"]["url"] == "https://example.com/a"
+    assert story["status"]["url"] == f"http://testserver/news/{story['id']}"
     assert '<a href="https://example.com/a"' in story["status"]["content"]
     again = _client(member()).post(
         f"{API}/stories", {"url": "http://www.example.com/a/", "title": "Again"}

@@ -52,3 +52,18 @@ def test_media_uploads_are_refused_with_a_reason(alice_api, path):
         "error": "Validation failed: Media attachments are not supported yet"
     }
     assert not Post.objects.exists()
+
+
+def test_several_statuses_at_once_in_the_order_asked(alice, bob, alice_api):
+    first = publish_note(alice, text="first")
+    second = publish_note(bob, text="second")
+    hidden = publish_note(bob, text="hidden", visibility="direct")
+    asked = [second.id, hidden.id, 12345, first.id, second.id]
+    query = "&".join(f"id[]={i}" for i in asked)
+    found = alice_api.get(f"/api/v1/statuses?{query}").json()
+    assert [s["id"] for s in found] == [str(second.id), str(first.id)]
+    one = ApiClient().get(f"/api/v1/statuses?id={first.id}").json()
+    assert [s["id"] for s in one] == [str(first.id)]
+    assert alice_api.get("/api/v1/statuses").status_code == 400
+    too_many = "&".join(f"id[]={i}" for i in range(1, 22))
+    assert alice_api.get(f"/api/v1/statuses?{too_many}").status_code == 400

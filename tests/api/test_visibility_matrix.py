@@ -235,6 +235,8 @@ LISTINGS: dict[tuple[str, str], Listing] = {
         may_see,
         200,
     ),
+    # Several statuses by id: every note is asked for at once.
+    ("GET", "/api/v1/statuses"): ("/api/v1/statuses?{every_note}", may_see, 200),
     ("GET", "/api/v1/notifications"): (
         "/api/v1/notifications?limit=80",
         _notified,
@@ -321,7 +323,9 @@ def _url(path: str, world: World) -> str:
         "/api/v1/accounts/search": "?q=ava",
         "/api/v1/accounts/relationships": f"?id={ava}",
     }.get(path, "")
+    every_note = "&".join(f"id[]={n.post.id}" for n in world.notes.values())
     filled = path.replace("{id}", ava).replace("{name}", TAG)
+    filled = filled.replace("{every_note}", every_note)
     return filled.replace("{hashtag}", TAG).replace("{ava}", ava) + query
 
 

@@ -21,7 +21,7 @@ from hubbub.api.pagination import (
     PageQuery,
     page_response,
 )
-from hubbub.api.parsing import Flag, OptionalId, StringList
+from hubbub.api.parsing import Flag, IdList, OptionalId, StringList
 from hubbub.api.serializers import VISIBILITIES, Serializer
 from hubbub.posts import actions
 from hubbub.posts.models import Post
@@ -32,11 +32,14 @@ from hubbub.posts.queries import (
     favourited_posts,
     get_post,
     get_post_with_flags,
+    posts_by_id,
 )
 from hubbub.timelines.queries import page_of
 
 router = Router(tags=["statuses"])
 ERRORS = schemas.errors(400, 401, 403, 404, 422, 429)
+# Statuses one GET /api/v1/statuses may ask for (Mastodon's limit).
+MAX_STATUSES = 20
 
 
 def _max_code_points(schema: dict[str, Any]) -> None:
@@ -128,6 +131,24 @@ def _visibility(name: str | None) -> str:
 def _status(request: HttpRequest, me: Account | None, post_id: int) -> HttpResponse:
     post = get_post_with_flags(me, post_id)
     return json_response(Serializer(request, me).status(post))
+
+
+class StatusesQuery(Schema):
+    """The statuses to fetch (``id[]``, or ``id`` for one)."""
+
+    id: IdList = Field(max_length=MAX_STATUSES)
+
+
+@router.get("/api/v1/statuses", response={200: list[schemas.Status], **ERRORS})
+@optional("read:statuses")
+def get_statuses(request: HttpRequest, query: Query[StatusesQuery]) -> HttpResponse:
+    """Return several statuses at once, in the order asked; those the
+    caller may not see, and unknown ones, are left out."""
+    me = viewer(request)
+    wanted = list(dict.fromkeys(int(i) for i in query.id))
+    found = posts_by_id(me, set(wanted))
+    posts = [found[i] for i in wanted if i in found]
+    return json_response(Serializer(request, me).statuses(posts))
 
 
 @router.get("/api/v1/statuses/{id}", response={200: schemas.Status, **ERRORS})

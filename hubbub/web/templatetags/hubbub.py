@@ -1,11 +1,16 @@
 """Small template filters for hubbub's pages."""
 
 from datetime import datetime
+from functools import lru_cache
 
 from django import template
 from django.contrib.auth.models import AnonymousUser
+from django.template import Context
 from django.utils import timezone
-from django.utils.timesince import timesince
+from django.utils.html import avoid_wrapping
+from django.utils.safestring import SafeString
+from django.utils.timesince import TIME_STRINGS, timesince
+from django.utils.translation import get_language
 
 from hubbub.accounts.models import Account
 from hubbub.posts.models import Post
@@ -14,12 +19,54 @@ from hubbub.posts.queries import promotion_collapsed
 register = template.Library()
 
 
+# Below four weeks no calendar month can have passed, so the first unit
+# timesince would name is the largest of these that fits.
+_UNITS = (("week", 7 * 24 * 3600), ("day", 24 * 3600), ("hour", 3600), ("minute", 60))
+_NO_MONTH_YET = 28 * 24 * 3600
+
+
+@lru_cache(maxsize=1024)
+def _unit_text(unit: str, count: int, language: str | None) -> str:
+    # Translated and non-breaking, as timesince words it; cached because
+    # the lazy plural lookup costs more than all the arithmetic.
+    return avoid_wrapping(TIME_STRINGS[unit] % {"num": count})
+
+
 @register.filter
 def ago(moment: datetime) -> str:
-    """Say how long ago ``moment`` was, "just now" for under a minute."""
-    if (timezone.now() - moment).total_seconds() < 60:
+    """Say how long ago ``moment`` was, "just now" for under a minute.
+
+    The largest unit only, as timesince words it ("5 minutes ago").
+    """
+    delta = timezone.now() - moment
+    # timesince ignores microseconds.
+    seconds = delta.days * 24 * 3600 + delta.seconds
+    if seconds < 60:
         return "just now"
-    return f"{timesince(moment).split(',')[0]} ago"
+    if seconds < _NO_MONTH_YET:
+        for unit, size in _UNITS:
+            if seconds >= size:
+                return f"{_unit_text(unit, seconds // size, get_language())} ago"
+    return f"{timesince(moment, depth=1)} ago"
+
+
+@register.simple_tag(takes_context=True)
+def timeline_post(context: Context, post: Post) -> SafeString:
+    """Render ``web/partials/post.html`` for a timeline's ``post``, reusing
+    an identical earlier rendering (see ``hubbub.web.fragments``)."""
+    # Imported here: fragments uses the ``ago`` filter above.
+    from hubbub.web.fragments import render_post
+
+    return render_post(context, post)
+
+
+@register.simple_tag(takes_context=True)
+def composer(context: Context) -> SafeString:
+    """Render ``web/partials/compose.html``, an empty composer from the
+    cache (see ``hubbub.web.fragments``)."""
+    from hubbub.web.fragments import render_compose
+
+    return render_compose(context)
 
 
 @register.filter

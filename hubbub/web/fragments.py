@@ -1,0 +1,162 @@
+"""Rendered notes (and the composer), reused while nothing they show changes.
+
+A timeline page shows twenty notes, and rendering ``post.html`` for each is
+most of the page's cost. Most notes look the same to every reader and from
+one request to the next, so each rendering is kept in the process's
+memory under everything it shows: the note's text, its author's
+name, its counters, the time as the page words it ("5 minutes ago"), the
+few facts about the viewer its buttons depend on (signed in, favourited,
+boosted, their own note) and where its forms return to. When any of these
+changes the key does too, so an edit, a delete, a favourite or a new
+display name is never shown stale, and nothing needs invalidating; old
+entries simply age out. Because an entry is a pure function of its key,
+each process keeps its own, with nothing to share. The empty composer
+above a timeline is kept the same way, under where its form returns to.
+
+The forms' CSRF token differs per request, so a stand-in is rendered in
+its place and swapped for the page's token on the way out.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from functools import cache
+
+from django.conf import settings
+from django.template import Context
+from django.utils.crypto import salted_hmac
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from hubbub.posts.models import Post
+from hubbub.web.templatetags.hubbub import ago
+
+POST_TEMPLATE = "web/partials/post.html"
+COMPOSE_TEMPLATE = "web/partials/compose.html"
+
+
+@cache
+def _token_stand_in(secret: str) -> str:
+    # Derived from the secret key, so user text can never contain it, and
+    # the same in every process sharing a cache.
+    return salted_hmac(
+        "hubbub.web.fragments", "csrf", secret=secret, algorithm="sha256"
+    ).hexdigest()
+
+
+def fingerprint(
+    post: Post, *, viewer_id: int | None, next_url: str
+) -> tuple[object, ...]:
+    """Return everything ``post.html`` shows for ``post`` in a timeline.
+
+    A value ``post.html`` (or a partial it includes) shows, or decides
+    something on, must be here, or the page could show it stale.
+    """
+    note = post.reblog_of or post
+    parent = post.in_reply_to if note is post else None
+    return (
+        post.id,
+        post.author.username if note is not post else None,
+        post.author.name if note is not post else None,
+        note.id,
+        note.author_id,
+        note.author.username,
+        note.author.name,
+        note.created_at,
+        ago(note.created_at),
+        note.visibility,
+        note.html,
+        note.replies_count,
+        note.favourites_count,
+        note.reblogs_count,
+        post.in_reply_to_id if note is post else None,
+        parent.deleted_at is not None if parent else None,
+        parent.author.username if parent else None,
+        viewer_id is not None,
+        viewer_id == note.author_id,
+        bool(post.favourited),  # type: ignore[attr-defined]
+        bool(post.boosted),  # type: ignore[attr-defined]
+        next_url,
+    )
+
+
+def render_post(context: Context, post: Post) -> SafeString:
+    """Render ``post.html`` for one post of a timeline, as ``{% include %}``
+    would in ``context``, reusing an identical earlier rendering."""
+    user = context.get("user")
+    viewer_id = user.pk if user is not None and user.is_authenticated else None
+    next_url = _next_url(context)
+    key = fingerprint(post, viewer_id=viewer_id, next_url=next_url)
+    return _render(context, POST_TEMPLATE, key, post=post, next_url=next_url)
+
+
+def render_compose(context: Context) -> SafeString:
+    """Render ``compose.html`` as ``{% include %}`` would in ``context``; an
+    empty composer for a new note (a timeline's) from the cache."""
+    form = context["form"]
+    if form.is_bound or form.initial or context.get("reply_to"):
+        template = context.template.engine.get_template(COMPOSE_TEMPLATE)  # type: ignore[union-attr]
+        return mark_safe(template.render(context))  # noqa: S308
+    next_url = _next_url(context)
+    key = (next_url, settings.HUBBUB_MAX_CHARACTERS, get_language())
+    return _render(
+        context, COMPOSE_TEMPLATE, key, next_url=next_url, draft_used=0, new_post=None
+    )
+
+
+def _next_url(context: Context) -> str:
+    return str(context.get("next_url") or context["request"].get_full_path())
+
+
+class _Kept:
+    """Renderings by key, at most ``size``, the least recently used dropped
+    first. Safe to share between a process's threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> str | None:
+        with self._lock:
+            html = self._items.get(key)
+            if html is not None:
+                self._items.move_to_end(key)
+            return html
+
+    def put(self, key: Hashable, html: str) -> None:
+        with self._lock:
+            self._items[key] = html
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+# About 2 KB each: a few MB per process, and far more than the notes the
+# recent pages of a busy instance show.
+kept = _Kept(5000)
+
+
+def _render(
+    context: Context, name: str, shown: tuple[object, ...], **values: object
+) -> SafeString:
+    """Render template ``name`` with ``values`` pushed onto ``context``, or
+    reuse the rendering kept under ``shown`` (everything it shows)."""
+    key = (name, shown)
+    stand_in = _token_stand_in(settings.SECRET_KEY)
+    html = kept.get(key)
+    if html is None:
+        template = context.template.engine.get_template(name)  # type: ignore[union-attr]
+        with context.push(csrf_token=stand_in, **values):
+            html = template.render(context)
+        kept.put(key, html)
+    if stand_in in html:
+        html = html.replace(stand_in, str(context["csrf_token"]))
+    return mark_safe(html)  # noqa: S308

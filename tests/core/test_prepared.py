@@ -1,0 +1,96 @@
+"""Prepared queries give what the ORM gives, compiled once per shape."""
+
+import pytest
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+
+from hubbub.accounts.models import Account
+from hubbub.core.prepared import PreparedQueries, Stand
+from hubbub.posts.models import Post
+from hubbub.posts.queries import visible_posts, with_authors, with_viewer_flags
+from tests.factories import AccountFactory, PostFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def flagged_posts(viewer: Account) -> QuerySet[Post]:
+    return with_viewer_flags(with_authors(visible_posts(viewer)), viewer)
+
+
+def test_rows_match_the_orm_for_every_viewer_and_fragment(alice, bob, carol):
+    posts = [PostFactory(author=author) for author in (alice, bob, carol, bob)]
+    PostFactory(author=bob, visibility="direct")  # visible to bob alone
+    builds: list[int] = []
+
+    def build(stand: Stand) -> QuerySet[Post]:
+        builds.append(1)
+        viewer = Account(pk=stand.value("viewer"))
+        return (
+            flagged_posts(viewer)
+            .filter(id__in=stand.fragment("ids"), id__lt=stand.value("below"))
+            .order_by("-id")
+        )
+
+    prepared = PreparedQueries(Post)
+    below = posts[-1].id + 1
+    all_ids = Post.objects.values("id")
+    for viewer in (alice, bob, carol):
+        for ids in (
+            RawSQL("SELECT id FROM posts_post WHERE author_id <> %s", [carol.pk]),
+            [posts[0].id, posts[2].id],
+            [],
+        ):
+            got = prepared.run(
+                "page",
+                build,
+                values={"viewer": viewer.pk, "below": below},
+                fragments={"ids": ids},
+            )
+            wanted = list(
+                flagged_posts(viewer)
+                .filter(
+                    id__in=ids
+                    if isinstance(ids, list)
+                    else all_ids.exclude(author=carol),
+                    id__lt=below,
+                )
+                .order_by("-id")
+            )
+            assert [p.id for p in got] == [p.id for p in wanted]
+            for mine, theirs in zip(got, wanted, strict=True):
+                assert mine.author.username == theirs.author.username
+                assert (mine.favourited, mine.boosted) == (
+                    theirs.favourited,
+                    theirs.boosted,
+                )
+                assert mine.created_at == theirs.created_at
+    assert len(builds) == 1
+
+
+def test_a_value_the_query_does_not_take_is_refused(alice):
+    def build(stand: Stand) -> QuerySet[Post]:
+        stand.value("unused")
+        return Post.objects.filter(author_id=alice.pk)
+
+    with pytest.raises(ValueError, match="unused"):
+        PreparedQueries(Post).run("k", build, values={"unused": 1})
+
+
+def test_shapes_are_kept_apart(alice):
+    mine = PostFactory(author=alice)
+    other = PostFactory(author=AccountFactory())
+    prepared = PreparedQueries(Post)
+
+    def by(author_field: str):
+        def build(stand: Stand) -> QuerySet[Post]:
+            return Post.objects.filter(**{author_field: stand.value("who")})
+
+        return build
+
+    assert prepared.run("author", by("author_id"), values={"who": alice.pk}) == [mine]
+    # Another key builds its own query, even from the same values.
+    assert prepared.run(
+        "not",
+        lambda s: Post.objects.exclude(author_id=s.value("who")),
+        values={"who": alice.pk},
+    ) == [other]

@@ -1,0 +1,168 @@
+"""Timeline pages reuse rendered notes, and never show one stale.
+
+``hubbub.web.fragments`` keeps each note's rendering under a digest of what
+it shows. These tests change what a note shows, through the real actions,
+between two loads of the same page, and check that the page follows.
+"""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from hubbub.accounts.actions import follow_account, update_profile
+from hubbub.posts.actions import (
+    boost_post,
+    delete_post,
+    favourite_post,
+    publish_note,
+    unfavourite_post,
+)
+from hubbub.posts.models import Post
+from hubbub.web import fragments
+from tests.conftest import logged_in
+from tests.factories import AccountFactory
+
+pytestmark = pytest.mark.django_db
+
+_TOKENS = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    fragments.kept.clear()
+
+
+@pytest.fixture
+def alice_client(csrf_client, alice) -> Client:
+    return logged_in(csrf_client, alice)
+
+
+@pytest.fixture
+def note(alice, bob, run_jobs) -> Post:
+    follow_account(alice, followee=bob)
+    with run_jobs():
+        return publish_note(bob, text="a note worth reading")
+
+
+def article(client: Client, post: Post) -> str:
+    """Return ``post``'s article on the home page, loaded now."""
+    page = client.get("/").content.decode()
+    match = re.search(rf'<article[^>]* id="post-{post.id}".*?</article>', page, re.S)
+    assert match, f"post {post.id} is not on the page"
+    return match.group(0)
+
+
+def test_a_second_load_comes_from_the_cache_and_matches_the_first(alice_client, note):
+    first = article(alice_client, note)
+    # The note, and the composer above it.
+    assert len(fragments.kept) == 2
+
+    second = article(alice_client, note)
+
+    # Only the forms' CSRF tokens differ (each page masks its own).
+    assert _TOKENS.sub("", first) == _TOKENS.sub("", second)
+    assert "a note worth reading" in second
+
+
+def test_the_forms_carry_the_pages_own_token_and_it_works(alice_client, note):
+    article(alice_client, note)  # warm the cache
+    page = alice_client.get("/").content.decode()
+    tokens = set(_TOKENS.findall(page))
+
+    assert len(tokens) == 1
+    assert fragments._token_stand_in(settings.SECRET_KEY) not in page
+    response = alice_client.post(
+        f"/notes/{note.id}/favourite",
+        {"csrfmiddlewaretoken": tokens.pop(), "next": "/"},
+    )
+    assert response.status_code == 302
+    assert "★ Unfavourite" in article(alice_client, note)
+
+
+def favourites_shown(html: str) -> str:
+    match = re.search(r'>(\d+)<span class="visually-hidden"> favourite', html)
+    assert match
+    return match.group(1)
+
+
+def test_a_favourite_by_someone_else_shows_in_the_count(alice_client, note, carol):
+    assert favourites_shown(article(alice_client, note)) == "0"
+
+    favourite_post(carol, post=note)
+
+    assert favourites_shown(article(alice_client, note)) == "1"
+
+
+def test_the_viewers_own_favourite_flips_the_button(alice_client, alice, note):
+    assert "★ Favourite" in article(alice_client, note)
+
+    favourite_post(alice, post=note)
+    assert "★ Unfavourite" in article(alice_client, note)
+
+    unfavourite_post(alice, post=note)
+    assert "★ Favourite" in article(alice_client, note)
+
+
+def test_a_deleted_note_leaves_the_page(alice_client, bob, note):
+    article(alice_client, note)
+
+    delete_post(bob, post=note)
+
+    assert f'id="post-{note.id}"' not in alice_client.get("/").content.decode()
+
+
+def test_a_reply_shows_when_its_parent_is_deleted(alice_client, bob, note, run_jobs):
+    with run_jobs():
+        reply = publish_note(bob, text="and another thing", in_reply_to=note)
+    assert "in reply to <a" in article(alice_client, reply)
+    # The reply counter on the parent moved too.
+    assert "1 reply" in article(alice_client, note)
+
+    delete_post(bob, post=note)
+
+    assert "in reply to a deleted note" in article(alice_client, reply)
+
+
+def test_a_new_display_name_shows_at_once(alice_client, bob, note):
+    assert "Bobby Tables" not in article(alice_client, note)
+
+    update_profile(bob, display_name="Bobby Tables", bio="")
+
+    assert "Bobby Tables" in article(alice_client, note)
+
+
+def test_a_boost_shows_in_the_count_and_for_the_booster(alice_client, alice, bob, note):
+    carol = AccountFactory()
+    boost_post(carol, post=note)
+    assert re.search(
+        r">1<span class=\"visually-hidden\"> boost", article(alice_client, note)
+    )
+
+    boost_post(alice, post=note)
+    assert "🔁 Unboost" in article(alice_client, note)
+
+
+def test_each_viewer_sees_their_own_buttons(alice_client, alice, bob, note):
+    bob_client = logged_in(Client(), bob)
+
+    assert "Delete" in article(bob_client, note)
+    assert "Delete" not in article(alice_client, note)
+
+
+def test_the_home_page_is_at_most_three_queries(alice_client, bob, note, run_jobs):
+    with run_jobs():
+        for n in range(25):
+            publish_note(bob, text=f"note {n}")
+    alice_client.get("/")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = alice_client.get("/")
+
+    assert response.status_code == 200
+    # The session (unless Redis caches it), the account and the page.
+    session = 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
+    assert len(queries) == 2 + session, [q["sql"][:80] for q in queries]
