@@ -408,6 +408,7 @@ WEB_WITHOUT_READERS = {
 STATUS = api_matrix.STATUS
 API_SURFACES: dict[tuple[str, str], Surface] = {
     ("GET", STATUS): api_call(lambda w, p: f"/api/v1/statuses/{p.id}"),
+    ("GET", "/api/v1/statuses"): api_call(lambda w, p: f"/api/v1/statuses?id[]={p.id}"),
     ("GET", "/api/v1/timelines/home"): api_call(
         lambda w, p: "/api/v1/timelines/home", anonymous=False
     ),
