@@ -214,29 +214,48 @@ TEMPLATES = [
 ]
 
 _SQLITE_DEFAULT = f"sqlite:///{VAR_DIR / 'hubbub.sqlite3'}"
+
+
+def _database(url: str) -> dict[str, Any]:
+    """Return Django's settings for the database at ``url``."""
+    db = dict(dj_database_url.parse(url))
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers run beside the one writer; IMMEDIATE transactions
+        # queue for the write lock instead of failing with "database is
+        # locked".
+        db["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
+            ),
+        }
+        db["CONN_MAX_AGE"] = None
+        # Tests that start hubbub's own processes need a file they can share.
+        db["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+    else:
+        db["CONN_MAX_AGE"] = 0
+        db["CONN_HEALTH_CHECKS"] = False
+        db["OPTIONS"] = {"pool": {"min_size": 2, "max_size": 20, "timeout": 10}}
+        db["DISABLE_SERVER_SIDE_CURSORS"] = True
+    return db
+
+
 DATABASES: dict[str, dict[str, Any]] = {
-    "default": dict(dj_database_url.parse(_env("DATABASE_URL", _SQLITE_DEFAULT)))
+    "default": _database(_env("DATABASE_URL", _SQLITE_DEFAULT))
 }
-_db = DATABASES["default"]
-if _db["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers run beside the one writer; IMMEDIATE transactions
-    # queue for the write lock instead of failing with "database is locked".
-    _db["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-            "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
-        ),
+# Read replicas, as aliases replica1, replica2, ...: reads that tolerate
+# lag (hubbub.core.db.replica_reads) go to one of them, everything else to
+# the primary. In tests each mirrors the primary's test database.
+HUBBUB_READ_REPLICAS: list[str] = []
+for _n, _url in enumerate(u for u in _env("DATABASE_REPLICA_URLS").split(",") if u):
+    HUBBUB_READ_REPLICAS.append(f"replica{_n + 1}")
+    DATABASES[f"replica{_n + 1}"] = {
+        **_database(_url.strip()),
+        "TEST": {"MIRROR": "default"},
     }
-    _db["CONN_MAX_AGE"] = None
-    # Tests that start hubbub's own processes need a file they can share.
-    _db["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
-else:
-    _db["CONN_MAX_AGE"] = 0
-    _db["CONN_HEALTH_CHECKS"] = False
-    _db["OPTIONS"] = {"pool": {"min_size": 2, "max_size": 20, "timeout": 10}}
-    _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+DATABASE_ROUTERS = ["hubbub.core.db.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -12,8 +12,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import escape
 
-from hubbub.blog.excerpt import excerpt_html, html_to_text, strip_more
-from hubbub.blog.markdown import render_markdown
+from hubbub.blog.excerpt import html_to_text, render_article
 from hubbub.blog.slugs import check_title, slugify_title
 from hubbub.core.text import has_forbidden_characters
 from hubbub.posts.rendering import TAG_MAX_LENGTH, tag_name
@@ -115,8 +114,7 @@ def check_content(
             params={"limit": f"{CUSTOM_EXCERPT_MAX_CHARS:,}"},
         )
     parsed_tags = parse_tags(tags)
-    html = render_markdown(strip_more(source))
-    excerpt, label = excerpt_html(source, custom_excerpt, html=html)
+    html, excerpt, label = render_article(source, custom_excerpt)
     return ArticleContent(
         title=title,
         slug=slugify_title(title),

@@ -190,6 +190,22 @@ def auto_excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
     return excerpt.rstrip(_TRAILING) + ELLIPSIS if cut else excerpt
 
 
+def render_article(
+    source: str, custom_excerpt: str | None = None
+) -> tuple[str, str, str | None]:
+    """Return an article's full HTML (markers gone), its excerpt and label.
+
+    The same as ``render_markdown(strip_more(source))`` and then
+    ``excerpt_html``, with the markers found once: a 1 MB article is
+    parsed twice (markers, then the full text) instead of three times.
+    Raises ValidationError for a source that ``parse_markdown`` refuses.
+    """
+    markers = _markers(source)
+    html = render_markdown(_strip(source, markers.found))
+    excerpt, label = _excerpt(source, custom_excerpt, markers, html)
+    return html, excerpt, label
+
+
 def excerpt_html(
     source: str, custom_excerpt: str | None = None, *, html: str | None = None
 ) -> tuple[str, str | None]:
@@ -204,7 +220,12 @@ def excerpt_html(
     saves rendering it again. Raises ValidationError for a source that
     ``parse_markdown`` refuses.
     """
-    markers = _markers(source)
+    return _excerpt(source, custom_excerpt, _markers(source), html)
+
+
+def _excerpt(
+    source: str, custom_excerpt: str | None, markers: _Markers, html: str | None
+) -> tuple[str, str | None]:
     label = None
     if markers.found:
         first = markers.found[0]

@@ -1,6 +1,6 @@
 """Reads of articles. Published ones go through ``visible_posts``."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from hubbub.accounts.models import Account
@@ -58,9 +58,14 @@ def get_own_article(author: Account, article_id: int) -> Article:
 
 
 def unpublished_articles(author: Account) -> QuerySet[Article]:
-    """Return ``author``'s drafts and scheduled articles, latest edit first."""
+    """Return ``author``'s drafts and scheduled articles, latest edit first.
+
+    A published article whose status was deleted (through the Mastodon API,
+    say) is listed too: it is down, and publishing it again restores it.
+    """
     return Article.objects.filter(
-        author=author, state__in=[State.DRAFT, State.SCHEDULED]
+        Q(state__in=[State.DRAFT, State.SCHEDULED]) | Q(post__deleted_at__isnull=False),
+        author=author,
     ).order_by("-updated_at", "-id")
 
 

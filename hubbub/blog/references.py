@@ -17,6 +17,7 @@ LINKABLE_PAGES = {
     "article": "post_id",
     "article_by_id": "post_id",
     "story": "post_id",
+    "note": "post_id",
 }
 # The links of one note that are looked at (a note has at most 140
 # characters, so this only bounds a pathological caller).

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from hubbub.accounts.models import Account, Follow
+from hubbub.blog.references import linked_post_ids
 from hubbub.core.html import sanitise
 from hubbub.core.ratelimits import enforce
 from hubbub.core.text import has_forbidden_characters
@@ -166,6 +167,7 @@ def submit_story(
             text=text,
             html=_story_html(title, normalised, blurb),
             when=now,
+            conversation_id=_joined_conversation(author, normalised),
             label=label_for_new_post(
                 author, text=text, tags=(), promotional=False, is_reply=False
             ),
@@ -186,12 +188,37 @@ def submit_story(
     return Submission(story, created=True)
 
 
+def _joined_conversation(author: Account, url: str) -> int | None:
+    """Return the conversation a story about ``url`` joins, if any.
+
+    A link to a public article or note on this site puts the story in that
+    post's conversation, as a second root beside it: the article page, the
+    story page and the note's thread then show the same replies.
+    """
+    ids = linked_post_ids([url])
+    if not ids:
+        return None
+    return (
+        visible_posts(author)
+        .filter(id__in=ids, visibility=Visibility.PUBLIC, reblog_of__isnull=True)
+        .values_list("conversation_id", flat=True)
+        .first()
+    )
+
+
 def _do_publish_story_post(
-    author: Account, *, text: str, html: str, when: datetime, label: Label | None
+    author: Account,
+    *,
+    text: str,
+    html: str,
+    when: datetime,
+    label: Label | None,
+    conversation_id: int | None = None,
 ) -> Post:
     """Write a story's post as publishing a note does: count it, put it in
     the author's timeline, label it if the promotional detector says so,
-    and fan it out after commit."""
+    and fan it out after commit. Without a ``conversation_id`` the story
+    starts its own conversation."""
     post = Post.objects.create(
         author=author,
         kind=Kind.STORY,
@@ -200,6 +227,7 @@ def _do_publish_story_post(
         html=html,
         created_at=when,
         fanout_queued_at=when,
+        conversation_id=conversation_id or 0,
         promotional_source=label.source if label else "",
         promotional_reason=label.reason if label else "",
     )
@@ -283,7 +311,8 @@ def count_comment(conversation_id: int, delta: int) -> None:
     Called by ``posts.actions`` when a reply is published or deleted; the
     count feeds the heated-thread penalty on the front page.
     """
-    stories = Story.objects.filter(post_id=conversation_id)
+    # A story submitted from an article shares the article's conversation.
+    stories = Story.objects.filter(post__conversation_id=conversation_id)
     if delta < 0:
         stories = stories.filter(comments_count__gte=-delta)
     stories.update(comments_count=F("comments_count") + delta)
@@ -352,7 +381,8 @@ def _comment_post(account: Account, post: Post | int) -> Post:
             id=post_id,
             kind=Kind.NOTE,
             in_reply_to__isnull=False,
-            conversation_id__in=Story.objects.values("post_id"),
+            # A story may share an article's conversation (a second root).
+            conversation_id__in=Story.objects.values("post__conversation_id"),
         )
         .first()
     )

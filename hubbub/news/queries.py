@@ -70,6 +70,18 @@ def get_story(viewer: Account | None, story_id: int) -> Story:
         raise Http404("No such story.") from e
 
 
+def stories_in_conversation(
+    viewer: Account | None, conversation_id: int
+) -> list[Story]:
+    """Return the stories ``viewer`` may see that share a conversation
+    (those submitted from an article or note), oldest first."""
+    return list(
+        visible_stories(viewer)
+        .filter(post__conversation_id=conversation_id)
+        .order_by("post_id")
+    )
+
+
 def stories_for_posts(post_ids: set[int]) -> dict[int, Story]:
     """Return the Story rows of ``post_ids`` by id (one query, none for an
     empty set). The caller has already applied visibility to the posts."""

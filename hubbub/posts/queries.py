@@ -333,6 +333,18 @@ def conversation(viewer: Account | None, post: Post) -> Conversation:
         if row.in_reply_to_id in by_id:
             children[row.in_reply_to_id].append(row.id)
     focus = by_id.get(post.id, post)
+    if focus.in_reply_to_id is None:
+        # An article and the story submitted from it are co-roots of one
+        # conversation: each page shows the replies written on either.
+        roots = [
+            row.id
+            for row in by_id.values()
+            if row.in_reply_to_id is None
+            and (row.id == post.conversation_id or row.kind != Kind.NOTE)
+        ]
+        children[focus.id] = sorted(
+            {child for root in roots for child in children[root]}
+        )
     return Conversation(
         post=focus,
         ancestors=_ancestors(focus, by_id, children),

@@ -7,6 +7,7 @@ from typing import TypeVar
 from django.db.models import Model, QuerySet
 
 from hubbub.accounts.models import Account
+from hubbub.core.db import replica_reads
 from hubbub.core.prepared import PreparedQueries, Stand
 from hubbub.posts.models import Post
 from hubbub.posts.queries import (
@@ -101,8 +102,9 @@ def home_timeline(
 
 
 def public_timeline(viewer: Account | None, bounds: PageBounds) -> list[Post]:
-    """Return one page of the public timeline."""
-    return page_of(with_viewer_flags(public_posts(viewer), viewer), bounds)
+    """Return one page of the public timeline (from a read replica, if any)."""
+    with replica_reads():
+        return page_of(with_viewer_flags(public_posts(viewer), viewer), bounds)
 
 
 def profile_timeline(

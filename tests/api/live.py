@@ -8,6 +8,8 @@ from pathlib import Path
 
 from tests.live import HUBBUB, free_port, hubbub_env, running, wait_until_serving
 
+STARTUP_TIMEOUT = 120.0
+
 
 @contextmanager
 def live_hubbub(tmp_path: Path, **settings: str) -> Iterator[str]:
@@ -34,8 +36,13 @@ def live_hubbub(tmp_path: Path, **settings: str) -> Iterator[str]:
     ]
     with running(cmd, env, tmp_path / "serve.log"):
         base = f"http://127.0.0.1:{port}"
-        wait_until_serving(f"{base}/api/v1/instance")
-        wait_until_serving(f"http://127.0.0.1:{streaming_port}/api/v1/streaming/health")
+        # Generous: on a loaded machine the first worker takes a while to
+        # import everything, and waiting longer costs nothing when it is fast.
+        wait_until_serving(f"{base}/api/v1/instance", timeout=STARTUP_TIMEOUT)
+        wait_until_serving(
+            f"http://127.0.0.1:{streaming_port}/api/v1/streaming/health",
+            timeout=STARTUP_TIMEOUT,
+        )
         yield base
 
 

@@ -245,3 +245,18 @@ def test_publishing_twice_is_a_no_op_and_scheduling_a_live_one_refused(alice):
         )
     assert e.value.code == "published"
     assert Post.objects.count() == 1
+
+
+def test_a_deleted_status_leaves_the_article_down_and_listed(alice):
+    from hubbub.blog.queries import unpublished_articles
+    from hubbub.posts.actions import delete_post
+
+    article = actions.publish_article(alice, article_id=None, content=content())
+    # A Mastodon client deletes the article's status.
+    delete_post(alice, post=article.post)
+    assert [a.id for a in unpublished_articles(alice)] == [article.id]
+    with pytest.raises(Http404):
+        get_article(alice, article.post_id)
+    actions.publish_article(alice, article_id=article.id)
+    assert get_article(alice, article.post_id).id == article.id
+    assert list(unpublished_articles(alice)) == []

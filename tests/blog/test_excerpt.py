@@ -10,6 +10,7 @@ from hubbub.blog.excerpt import (
     auto_excerpt,
     excerpt_html,
     html_to_text,
+    render_article,
     split_more,
     strip_more,
 )
@@ -323,3 +324,15 @@ def test_excerpt_functions_never_raise(source):
     assert found or teaser == source
     assert len(strip_more(source)) <= len(source)
     excerpt_html(source, None)
+
+
+@pytest.mark.parametrize(
+    "source", [pytest.param(case[1], id=case[0]) for case in SPLITS]
+)
+@pytest.mark.parametrize("custom", [None, "A custom excerpt."])
+def test_render_article_is_the_full_text_and_the_excerpt_at_once(source, custom):
+    html = render_markdown(strip_more(source))
+    assert render_article(source, custom) == (
+        html,
+        *excerpt_html(source, custom, html=html),
+    )

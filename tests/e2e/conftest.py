@@ -44,7 +44,9 @@ def browser():
 def live_hubbub(transactional_db, tmp_path) -> Iterator[str]:
     """Serve hubbub (web, worker and streaming) on free loopback ports."""
     port = free_port()
-    env = hubbub_env(tmp_path)
+    # Links to the site's own pages (a story about an article) are
+    # recognised by the site URL, so it must be where the browser goes.
+    env = hubbub_env(tmp_path, HUBBUB_SITE_URL=f"http://127.0.0.1:{port}")
     # A free port of its own: port + 1 (serve's default) may be taken.
     cmd = [HUBBUB, "serve", "--port", str(port), "--streaming-port", str(free_port())]
     with running(cmd, env, tmp_path / "serve.log"):

@@ -2,7 +2,8 @@
 
 ann submits a link and diggs it herself (which counts 0). Five established,
 independent members, made with the news scenario helpers (accounts a month
-old that have posted), log in and digg it, one of them without JavaScript.
+old that have posted), log in and digg it: one without JavaScript, one by
+keyboard, some on a phone-sized screen.
 The story was submitted half an hour ago as far as the rules are concerned
 (its 20-minute dwell is over), so the fifth digg promotes it: it leaves
 Upcoming for the front page, its "Why is this here?" page shows the frozen
@@ -73,7 +74,13 @@ def test_a_story_is_dugg_onto_the_front_page(live_hubbub, new_page, screenshot_d
         page = new_page(javascript=not without_js, mobile=number % 2 == 0)
         log_in(page, base, fan.username)
         page.goto(f"{base}/news/upcoming")
-        page.locator(f"#story-{story.pk}").get_by_role("button", name=DIGG).click()
+        button = page.locator(f"#story-{story.pk}").get_by_role("button", name=DIGG)
+        if number == 3:
+            # By keyboard: the button takes focus and Enter presses it.
+            button.focus()
+            page.keyboard.press("Enter")
+        else:
+            button.click()
         if number < len(fans):
             # Back on Upcoming (no JS: the redirect) with the button pressed.
             pressed = page.locator(f"#story-{story.pk}").get_by_role(

@@ -4,11 +4,13 @@ an article with its comments, drafts and the queue of held comments."""
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from hubbub.blog import actions
 from hubbub.blog.content import check_content
 from hubbub.blog.models import Article, State
+from hubbub.posts.actions import publish_note
 from hubbub.posts.models import Post
 from tests.conftest import logged_in
 from tests.web.test_pages import submit, text_of
@@ -158,6 +160,7 @@ def test_comment_held_then_approved_from_the_queue(alice_client, alice, bob, car
     article = Article.objects.get()
     url = f"/@alice/blog/{article.post_id}/bread-at-dawn"
     bob_client = logged_in(Client(enforce_csrf_checks=True), bob)
+    assert ">Your comment</label>" in text_of(bob_client.get(url))
     response = submit(
         bob_client,
         url,
@@ -222,3 +225,46 @@ def test_a_block_hides_articles_both_ways(alice, bob):
     assert bob_client.get(url).status_code == 404
     assert "Bread at dawn" not in text_of(bob_client.get("/@alice/blog"))
     assert "Bread at dawn" in text_of(Client().get("/@alice/blog"))
+
+
+def test_submit_to_news_joins_the_articles_conversation(csrf_client, alice, bob):
+    article = actions.publish_article(
+        alice,
+        article_id=None,
+        content=check_content(title="Bread & butter", source="Flour, water, time."),
+    )
+    url = f"/@alice/blog/{article.post_id}/{article.slug}"
+    bob_client = logged_in(csrf_client, bob)
+    page = text_of(bob_client.get(url))
+    link = re.search(r'<a href="([^"]+)">Submit to news</a>', page)
+    assert link
+    submit_page = link.group(1).replace("&amp;", "&")
+    # The submit form comes filled in with the article's link and title.
+    form = text_of(bob_client.get(submit_page))
+    assert 'value="Bread &amp; butter"' in form
+    assert f"/@alice/blog/{article.post_id}/{article.slug}" in form
+
+    absolute = settings.HUBBUB_SITE_URL + url
+    response = submit(
+        bob_client,
+        submit_page,
+        "/news/submit",
+        {"url": absolute, "title": "Bread & butter", "blurb": "", "topic": ""},
+    )
+    assert response.status_code == 302
+    story_url = response["Location"]
+    story_page = text_of(bob_client.get(story_url))
+    assert "This story is about" in story_page
+    assert url.rsplit("/", 1)[0] in story_page  # links to the article by id
+
+    # A comment on the story page shows on the article page, and back.
+    story_id = int(story_url.rstrip("/").rsplit("/", 1)[-1])
+    publish_note(alice, text="Glad it is on the news.", in_reply_to=story_id)
+    publish_note(alice, text="Written under the article.", in_reply_to=article.post)
+    for page_url in (url, story_url):
+        shown = text_of(bob_client.get(page_url))
+        assert "Glad it is on the news." in shown
+        assert "Written under the article." in shown
+    article_page = text_of(bob_client.get(url))
+    assert "On the news" in article_page
+    assert "Submit to news" not in article_page

@@ -39,8 +39,7 @@ def get_hashtag(request: HttpRequest, name: TagName) -> HttpResponse:
 @router.post("/api/v1/tags/{name}/follow", response={200: schemas.Tag, **ERRORS})
 @requires("write:follows")
 def follow_hashtag(request: HttpRequest, name: TagName) -> HttpResponse:
-    """Follow a hashtag: not supported yet, always 422."""
-    signed_in(request)
+    """Follow a hashtag: not supported yet, always 422 (404 if unused)."""
     _tag(name)
     raise ValidationError("Following hashtags is not supported yet.")
 

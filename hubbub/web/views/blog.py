@@ -6,7 +6,9 @@ site's reply form, so htmx adds a comment in place as it adds a reply.
 """
 
 from datetime import datetime
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import (
@@ -25,6 +27,7 @@ from hubbub.blog import actions as blog_actions
 from hubbub.blog import queries as blog_queries
 from hubbub.blog.content import ArticleContent, article_path, check_content
 from hubbub.blog.models import Article, State
+from hubbub.news import queries as news_queries
 from hubbub.posts.queries import conversation
 from hubbub.timelines.queries import page_of
 from hubbub.web.compose import reply_form
@@ -183,7 +186,8 @@ def article_page(
     form = None
     if viewer is not None and not found.comments_closed:
         form = reply_form(thread.post, [])
-        form.fields["text"].label = "Your comment"
+        # reply_form labelled its bound field already; relabel both.
+        form.fields["text"].label = form["text"].label = "Your comment"
     replies = thread_items(thread.descendants)
     shown = {item.node.id for item in replies}
     own = viewer is not None and viewer.pk == found.author_id
@@ -194,6 +198,17 @@ def article_page(
         "replies": replies,
         "held_ids": blog_queries.held_among(shown),
         "mentioned_in": blog_queries.mentioned_in(viewer, found.post),
+        "stories": news_queries.stories_in_conversation(
+            viewer, found.post.conversation_id
+        ),
+        "submit_to_news": reverse("web:submit_story")
+        + "?"
+        + urlencode(
+            {
+                "url": settings.HUBBUB_SITE_URL + article_url(found),
+                "title": found.title,
+            }
+        ),
         "form": form,
         "reply_to": thread.post,
         "draft_used": 0,

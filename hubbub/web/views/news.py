@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
@@ -33,7 +34,7 @@ from hubbub.news import queries as news_queries
 from hubbub.news import ranking
 from hubbub.news.models import BuryReason, Story
 from hubbub.posts import actions as post_actions
-from hubbub.posts.models import Visibility
+from hubbub.posts.models import Post, Visibility
 from hubbub.posts.queries import get_post
 from hubbub.web.news_forms import (
     BuryForm,
@@ -173,7 +174,9 @@ def submit(request: HttpRequest) -> HttpResponse:
     A link already submitted leads to that story, with a message saying so.
     """
     viewer = signed_in(request)
-    form = StoryForm(request.POST or None)
+    # "Submit to news" on an article arrives with its link and title filled in.
+    initial = {key: request.GET.get(key, "") for key in ("url", "title")}
+    form = StoryForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             done = news_actions.submit_story(viewer, **form.cleaned_data)
@@ -250,8 +253,21 @@ def story_page(
         "can_moderate": is_moderator(viewer),
         "moderation_form": ModerationForm(),
         "story_url": story_url(found),
+        "shared_with": _shared_with(viewer, found),
     }
     return render(request, "web/news/story.html", context, status=status)
+
+
+def _shared_with(viewer: Account | None, found: Story) -> Post | None:
+    """Return the article or note whose conversation this story joined,
+    when the viewer may see it."""
+    root_id = found.post.conversation_id
+    if root_id == found.pk:
+        return None
+    try:
+        return get_post(viewer, root_id)
+    except Http404:
+        return None
 
 
 def _comment_sort(raw: str) -> news_queries.CommentSort:
@@ -423,7 +439,8 @@ def _flag(
         return refused
     messages.success(request, done)
     post = get_post(viewer, post_id)
-    return HttpResponseRedirect(f"{story_url(post.conversation_id)}#post-{post_id}")
+    back = safe_next(request, story_url(post.conversation_id))
+    return HttpResponseRedirect(f"{back}#post-{post_id}")
 
 
 def _run(
@@ -464,7 +481,8 @@ def post_comment(request: HttpRequest, post_id: int) -> HttpResponse:
     if form.is_valid():
         parent_id = form.cleaned_data["in_reply_to"] or found.pk
         parent = found.post if parent_id == found.pk else get_post(viewer, parent_id)
-        if parent.conversation_id != found.pk:
+        # A story submitted from an article or note joins its conversation.
+        if parent.conversation_id != found.post.conversation_id:
             return _bad_request(request, "That comment is not on this story.")
         visibility = Visibility.PUBLIC
         if parent.pk != found.pk:

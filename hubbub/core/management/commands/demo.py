@@ -21,6 +21,7 @@ from hubbub.accounts.models import Account
 from hubbub.blog.actions import _do_publish, save_draft
 from hubbub.blog.content import check_content
 from hubbub.core.text import check_note_text
+from hubbub.demo.news import seed_news
 from hubbub.posts.actions import _do_publish_note, boost_post, favourite_post
 from hubbub.posts.models import Post, Visibility
 from hubbub.timelines.tasks import fan_out_post
@@ -39,7 +40,8 @@ def load_community() -> dict[str, Any]:
 class Command(BaseCommand):
     help = (
         "Seed the demo community (12 accounts, their follows, a few days of "
-        "notes and reply threads, favourites, boosts and a locked account) into "
+        "notes and reply threads, favourites, boosts and a locked account, and "
+        "a news community with a front page, Upcoming and a held story) into "
         f"an empty database. Every password is {DEMO_PASSWORD!r}."
     )
 
@@ -78,12 +80,17 @@ class Command(BaseCommand):
                     self._account(accounts, username), post=self._note(notes, key)
                 )
                 fan_out_post.call(boost.id)
+            news = seed_news(
+                community["news"], password=DEMO_PASSWORD, now=timezone.now()
+            )
+            for post in news.posts:
+                fan_out_post.call(post.id)
         self.stdout.write(
             f"Seeded the demo community: {len(accounts)} accounts, {follows} "
             f"follows, {len(notes)} notes, {len(favourites)} favourites, "
             f"{len(boosts)} boosts, {requests} follow "
             f"request{'' if requests == 1 else 's'}, "
-            f"{len(community.get('articles', []))} articles "
+            f"{len(community.get('articles', []))} articles; {news.describe()} "
             f"(password: {DEMO_PASSWORD})."
         )
 
