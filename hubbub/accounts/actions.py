@@ -20,6 +20,7 @@ from hubbub.accounts.models import (
     Mute,
     PromotionalPosts,
 )
+from hubbub.accounts.signal import measure_signal
 from hubbub.core.ratelimits import enforce
 from hubbub.core.text import has_forbidden_characters
 from hubbub.notifications import tasks as notification_tasks
@@ -357,3 +358,24 @@ def unmute_account(account: Account, *, target: Account) -> None:
             and Follow.objects.filter(follower=account, followee=target).exists()
         ):
             _backfill(account, target)
+
+
+def store_conversation_signals(account_ids: list[int]) -> None:
+    """Measure each account's conversation signal and store it on them.
+
+    ``fan_out_post`` runs it for a new note's author and for the author it
+    answers, whose post just drew a reply.
+    """
+    for account_id in dict.fromkeys(account_ids):
+        signal = measure_signal(account_id)
+        Account.objects.filter(pk=account_id).update(
+            signal_posts=signal.posts,
+            signal_exchanges=signal.exchanges,
+            signal_replies=signal.replies,
+        )
+
+
+def set_quiet_broadcasters(account: Account, *, quiet: bool) -> None:
+    """Choose whether accounts that only broadcast stay out of home."""
+    Account.objects.filter(pk=account.pk).update(quiet_broadcasters=quiet)
+    account.quiet_broadcasters = quiet

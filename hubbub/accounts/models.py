@@ -48,6 +48,20 @@ class Account(AbstractUser):
         choices=PromotionalPosts.choices,
         default=PromotionalPosts.COLLAPSE,
     )
+    # Set by moderators (moderation.actions). A silenced account's posts
+    # reach only its followers; a suspended one is also made inactive, which
+    # ends its sessions, tokens and streams and refuses its log-ins.
+    silenced_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    # The reader's choice to leave accounts that only broadcast out of their
+    # home timeline (timelines.queries.home_timeline).
+    quiet_broadcasters = models.BooleanField(default=False)
+    # The conversation signal, over the account's most recent public posts:
+    # how many were looked at, how many drew replies from others, and how
+    # many more were replies to others. Kept by accounts.signal.
+    signal_posts = models.PositiveSmallIntegerField(default=0)
+    signal_exchanges = models.PositiveSmallIntegerField(default=0)
+    signal_replies = models.PositiveSmallIntegerField(default=0)
 
     objects = AccountManager()  # type: ignore[misc]
 

@@ -36,6 +36,24 @@ class ProfileField(Schema):
     verified_at: str | None
 
 
+class ConversationSignal(Schema):
+    """hubbub: how the account's recent public posts split (see
+    accounts.signal): exchanges drew a reply from someone else, replies
+    answered someone else unanswered, broadcasts did neither."""
+
+    recent_posts: int
+    exchanges: int
+    replies: int
+    broadcasts: int
+    only_broadcasts: bool
+
+
+class AccountExtension(Schema):
+    """hubbub's own fields on an account (clients ignore unknown keys)."""
+
+    conversation: ConversationSignal
+
+
 class Account(Schema):
     """Account."""
 
@@ -63,6 +81,7 @@ class Account(Schema):
     last_status_at: str | None
     emojis: list[dict[str, Any]]
     fields: list[ProfileField]
+    hubbub: AccountExtension
 
 
 class AccountSource(Schema):

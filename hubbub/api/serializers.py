@@ -19,6 +19,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 
 from hubbub.accounts.models import Account
 from hubbub.accounts.queries import Relationship, relationships
+from hubbub.accounts.signal import stored_signal
 from hubbub.api.models import Application
 from hubbub.blog.slugs import slugify_title
 from hubbub.news.models import Story
@@ -157,6 +158,7 @@ class Serializer:
             return cached
         created = account.date_joined.astimezone(UTC)
         last = account.last_post_at
+        signal = stored_signal(account)
         rendered = {
             "id": str(account.pk),
             "username": account.username,
@@ -184,6 +186,15 @@ class Serializer:
             "emojis": [],
             "fields": [],
             "roles": [],
+            "hubbub": {
+                "conversation": {
+                    "recent_posts": signal.posts,
+                    "exchanges": signal.exchanges,
+                    "replies": signal.replies,
+                    "broadcasts": signal.broadcasts,
+                    "only_broadcasts": signal.only_broadcasts,
+                }
+            },
         }
         self._accounts[account.id] = rendered
         return rendered

@@ -78,6 +78,29 @@ class Report(models.Model):
         return f"report {self.id} on {self.post_id or self.account_id}"
 
 
+class HiddenPost(models.Model):
+    """A moderator hid ``post``: only its author sees it until restored.
+
+    A row of its own rather than a column on Post, so hiding stays the
+    moderation app's business; ``posts.queries.visible_posts`` reads it.
+    """
+
+    post = models.OneToOneField(
+        "posts.Post", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"post {self.post_id} hidden"
+
+
 class Action(models.TextChoices):
     """What a moderator (or the system, on its rules) did."""
 

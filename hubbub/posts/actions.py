@@ -428,13 +428,25 @@ def delete_post(actor: Account, *, post: Post) -> None:
     """
     if post.author_id != actor.pk:
         raise Http404("No such post.")
+    do_delete_post(post)
+
+
+def do_delete_post(post: Post) -> bool:
+    """Tombstone ``post`` as ``delete_post`` describes; return whether it
+    was live.
+
+    Precondition: whoever asks may delete it (its author, or a moderator
+    through ``moderation.actions``).
+    """
     with transaction.atomic():
         if post.reblog_of_id is not None:
-            _undo_boost(post.id, original_id=post.reblog_of_id, booster_id=actor.pk)
-            return
+            _undo_boost(
+                post.id, original_id=post.reblog_of_id, booster_id=post.author_id
+            )
+            return True
         _lock(post.id)
         if not _tombstone([post.id]):
-            return
+            return False
         boost_ids = list(
             Post.objects.filter(
                 reblog_of_id=post.id, deleted_at__isnull=True
@@ -444,7 +456,7 @@ def delete_post(actor: Account, *, post: Post) -> None:
             Post.objects.filter(id=post.id).update(
                 reblogs_count=Greatest(F("reblogs_count") - boosts, 0)
             )
-        Account.objects.filter(pk=actor.pk, posts_count__gt=0).update(
+        Account.objects.filter(pk=post.author_id, posts_count__gt=0).update(
             posts_count=F("posts_count") - 1
         )
         if post.in_reply_to_id is not None:
@@ -453,3 +465,4 @@ def delete_post(actor: Account, *, post: Post) -> None:
             )
             _count_comment(post.conversation_id, -1)
         Notification.objects.filter(post_id__in=[post.id, *boost_ids]).delete()
+    return True

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from hubbub.accounts.models import Account, Block, Follow, PromotionalPosts
+from hubbub.moderation.models import HiddenPost
 from hubbub.posts.models import Favourite, Kind, Mention, Post, PostTag, Tag, Visibility
 from hubbub.posts.rendering import tag_name
 
@@ -31,15 +32,20 @@ def visible_posts(viewer: Account | None) -> QuerySet[Post]:
     starts from it. Public and unlisted posts are for everyone, followers-only
     posts for followers and the people they mention, direct posts for the
     people they mention; nothing crosses a block in either direction, and a
-    boost is hidden whenever its original would be. A reader who chose to
-    hide promotional posts sees none but their own (``not_hidden_as_
-    promotional``), so every surface that starts here obeys that choice too.
+    boost is hidden whenever its original would be. Posts a moderator hid
+    are for their author alone, and a suspended author's posts for nobody.
+    A reader who chose to hide promotional posts sees none but their own
+    (``not_hidden_as_promotional``), so every surface that starts here obeys
+    that choice too.
     """
     posts = Post.objects.filter(deleted_at__isnull=True)
     everyone = [Visibility.PUBLIC, Visibility.UNLISTED]
     if viewer is None or not viewer.is_authenticated:
         return posts.filter(
+            _not_moderated_away("reblog_of_id", "reblog_of__author__is_active")
+            | Q(reblog_of__isnull=True),
             Q(reblog_of__isnull=True) | Q(reblog_of__deleted_at__isnull=True),
+            _not_moderated_away("id", "author__is_active"),
             visibility__in=everyone,
         )
     follows_author = Exists(
@@ -48,6 +54,7 @@ def visible_posts(viewer: Account | None) -> QuerySet[Post]:
     mentioned = Exists(Mention.objects.filter(post_id=OuterRef("id"), account=viewer))
     original_ok = Q(reblog_of__isnull=True) | Q(
         ~_blocked_either_way(viewer.pk, "reblog_of__author_id"),
+        _not_moderated_away("reblog_of_id", "reblog_of__author__is_active"),
         reblog_of__deleted_at__isnull=True,
     )
     return posts.filter(
@@ -58,9 +65,32 @@ def visible_posts(viewer: Account | None) -> QuerySet[Post]:
             | Q(mentioned, visibility__in=[Visibility.FOLLOWERS, Visibility.DIRECT]),
             original_ok,
             ~_blocked_either_way(viewer.pk, "author_id"),
+            _not_moderated_away("id", "author__is_active"),
             not_hidden_as_promotional(viewer),
         )
     )
+
+
+def _not_moderated_away(post_ref: str, author_active: str) -> Q:
+    """Return the condition that a post is neither hidden by a moderator
+    nor written by a suspended (inactive) account."""
+    return Q(
+        ~Exists(HiddenPost.objects.filter(post_id=OuterRef(post_ref))),
+        **{author_active: True},
+    )
+
+
+def reaches_strangers(viewer: Account | None) -> Q:
+    """Return the condition for a post to show on public surfaces (public
+    and tag timelines, search) for ``viewer``: a silenced author's posts
+    show there only to the author and their followers."""
+    loud = Q(author__silenced_at__isnull=True)
+    if viewer is None or not viewer.is_authenticated:
+        return loud
+    follows_author = Exists(
+        Follow.objects.filter(follower_id=viewer.pk, followee_id=OuterRef("author_id"))
+    )
+    return loud | Q(author_id=viewer.pk) | Q(follows_author)
 
 
 def not_hidden_as_promotional(viewer: Account | None) -> Q:
@@ -168,7 +198,9 @@ def public_posts(viewer: Account | None) -> QuerySet[Post]:
     """Return the public timeline: public notes and stories, newest first."""
     return with_authors(
         visible_posts(viewer).filter(
-            visibility=Visibility.PUBLIC, reblog_of__isnull=True
+            reaches_strangers(viewer),
+            visibility=Visibility.PUBLIC,
+            reblog_of__isnull=True,
         )
     ).order_by("-id")
 
@@ -450,6 +482,7 @@ def tag_posts(
     here, whoever asks: a tag timeline is public.
     """
     posts = visible_posts(viewer).filter(
+        reaches_strangers(viewer),
         id__in=tagged_post_ids(name, *any_of),
         visibility=Visibility.PUBLIC,
         reblog_of__isnull=True,

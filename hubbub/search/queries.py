@@ -35,7 +35,12 @@ from django.db.models.expressions import RawSQL
 
 from hubbub.accounts.models import Account, Block
 from hubbub.posts.models import Post, Tag
-from hubbub.posts.queries import visible_posts, with_authors, with_viewer_flags
+from hubbub.posts.queries import (
+    reaches_strangers,
+    visible_posts,
+    with_authors,
+    with_viewer_flags,
+)
 from hubbub.search.index import PG_VECTOR_SQL
 
 # Characters, after trimming; a search box needs far fewer (S4).
@@ -231,7 +236,9 @@ def _matching_posts(viewer: Account | None, q: str) -> QuerySet[Post]:
     words = parse_query(q).words
     if not words:
         return Post.objects.none()
-    posts = visible_posts(viewer).filter(reblog_of__isnull=True)
+    posts = visible_posts(viewer).filter(
+        reaches_strangers(viewer), reblog_of__isnull=True
+    )
     posts = _containing(posts, words)
     return with_viewer_flags(with_authors(posts), viewer).order_by("-id")
 

@@ -175,7 +175,12 @@ def _post_created(
     if post is None or post.deleted_at is not None:
         return []
     home = _home_readers(post, listeners)
-    public = post.visibility == Visibility.PUBLIC and post.reblog_of_id is None
+    # A silenced author's posts reach followers only (their home streams).
+    public = (
+        post.visibility == Visibility.PUBLIC
+        and post.reblog_of_id is None
+        and post.author.silenced_at is None
+    )
     tags = hashtags(post.text) if public else set()
     render = Renderer(post_id)
     out = []

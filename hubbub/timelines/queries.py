@@ -4,9 +4,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from hubbub.accounts.models import Account
+from hubbub.accounts.signal import broadcaster
 from hubbub.core.db import replica_reads
 from hubbub.core.prepared import PreparedQueries, Stand
 from hubbub.posts.models import Post
@@ -84,8 +85,12 @@ def home_timeline(
     }
 
     def build(stand: Stand) -> QuerySet[Post]:
-        reader = Account(pk=stand.value("viewer"))
-        posts = visible_posts(reader).filter(id__in=stand.fragment("entries"))
+        reader = Account(
+            pk=stand.value("viewer"), quiet_broadcasters=viewer.quiet_broadcasters
+        )
+        posts = visible_posts(reader).filter(
+            quiet_broadcasters(reader), id__in=stand.fragment("entries")
+        )
         page = PageBounds(
             limit=bounds.limit, **{name: stand.value(name) for name in cursors}
         )
@@ -93,12 +98,25 @@ def home_timeline(
         return _page_query(with_viewer_flags(authors(posts), reader), page)
 
     rows = _home_pages.run(
-        (tuple(cursors), bounds.limit, brief_authors),
+        (tuple(cursors), bounds.limit, brief_authors, viewer.quiet_broadcasters),
         build,
         values={"viewer": viewer.pk, **cursors},
         fragments={"entries": get_store().entry_ids(viewer.pk, bounds)},
     )
     return rows[::-1] if bounds.ascending else rows
+
+
+def quiet_broadcasters(viewer: Account) -> Q:
+    """Return the condition a home timeline post meets when ``viewer`` asked
+    to quiet broadcasters: neither its author nor a boost's original
+    author only broadcasts (``accounts.signal``). The viewer's own posts
+    always stay."""
+    if not viewer.quiet_broadcasters:
+        return Q()
+    return Q(author_id=viewer.pk) | Q(
+        ~broadcaster("author"),
+        Q(reblog_of__isnull=True) | ~broadcaster("reblog_of__author"),
+    )
 
 
 def public_timeline(viewer: Account | None, bounds: PageBounds) -> list[Post]:

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.tasks import task
 from django.utils import timezone
 
+from hubbub.accounts.actions import store_conversation_signals
 from hubbub.accounts.models import Account
 from hubbub.core import events
 from hubbub.core.prepared import PreparedQueries, Stand
@@ -53,6 +54,7 @@ def fan_out_post(post_id: int) -> None:
     Safe to run any number of times: entries are unique per reader and
     post. Authors above HUBBUB_FANOUT_LIMIT followers are not pushed to
     followers here; their posts are merged in when a timeline is read.
+    Ends by storing the conversation signals the post changed.
     """
     found = _posts_to_fan_out.run("by id", _post_to_fan_out, values={"id": post_id})
     if not found:
@@ -78,6 +80,14 @@ def fan_out_post(post_id: int) -> None:
                 Post.objects.filter(id=post_id).update(fanned_out_at=timezone.now())
         if cursor is not None and delay:
             time.sleep(delay)
+    if post.reblog_of_id is None:
+        # A note changes its author's conversation signal, and a reply that
+        # of the author it answers; done here, once per post, rather than
+        # in a job of its own per post.
+        store_conversation_signals(
+            [post.author_id]
+            + ([post.in_reply_to.author_id] if post.in_reply_to else [])
+        )
     # Announced only now that every timeline row exists, so the streaming
     # server can tell who has the post with one query over the timelines.
     events.publish(events.POST_CREATED, post_id=post_id)

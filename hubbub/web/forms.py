@@ -7,6 +7,7 @@ from hubbub.accounts.models import (
     DISPLAY_NAME_MAX_LENGTH,
     PromotionalPosts,
 )
+from hubbub.moderation.models import REASON_MAX_LENGTH, Action, Reason
 
 
 class SignupForm(forms.Form):
@@ -55,6 +56,51 @@ class NoteForm(forms.Form):
         strip=False,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Why are you reporting it?",
+        choices=Reason.choices,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label="Anything the moderators should know? (optional)",
+        max_length=REASON_MAX_LENGTH * 4,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+# The queue's actions, as a moderator would ask for them.
+MODERATION_CHOICES = [
+    (Action.LABEL.value, "Label it promotional"),
+    (Action.HIDE.value, "Hide the post"),
+    (Action.DELETE.value, "Delete the post"),
+    (Action.SILENCE.value, "Silence the account"),
+    (Action.SUSPEND.value, "Suspend the account"),
+    (Action.DISMISS.value, "Dismiss the report"),
+]
+
+
+class ModerationForm(forms.Form):
+    action = forms.ChoiceField(label="Action", choices=MODERATION_CHOICES)
+    reason = forms.CharField(
+        label="Reason (shown in the public log)",
+        max_length=REASON_MAX_LENGTH * 4,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ReadingForm(forms.Form):
+    quiet_broadcasters = forms.BooleanField(
+        label="Quiet broadcasters",
+        required=False,
+        help_text=(
+            "Leave out of your home timeline the accounts whose recent posts"
+            " only broadcast: none answered anyone, and nobody answered them."
+        ),
     )
 
 

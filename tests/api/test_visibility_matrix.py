@@ -277,6 +277,8 @@ NO_POSTS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/notifications/{id}/dismiss"): "deletes one notification",
     ("POST", "/api/v1/tags/{name}/follow"): "refused: not built",
     ("POST", "/api/v1/tags/{name}/unfollow"): "a tag",
+    ("POST", "/api/v1/reports"): "a report; statuses it names must be visible "
+    "(tests/api/test_reports.py)",
     ("POST", "/api/v1/media"): "refused: not built",
     ("POST", "/api/v2/media"): "refused: not built",
     # An article by its own id (not a status id): a note is never one. An

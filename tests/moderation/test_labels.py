@@ -222,7 +222,12 @@ def test_fresh_sock_puppets_cannot_label_a_rival(rival_note, run_jobs):
 def test_the_authors_own_report_weighs_nothing(db, run_jobs):
     author = established("selfie")
     note = publish_note(author, text="my own note")
-    report_all([author], note, run_jobs)
+    # Refused outright; and were such a row written, it would weigh 0.
+    with pytest.raises(ValidationError):
+        report_all([author], note, run_jobs)
+    Report.objects.create(
+        reporter=author, account=author, post=note, reason=Reason.PROMOTIONAL
+    )
     assert promotional_reports(note).effective == 0
 
 

@@ -342,6 +342,7 @@ POST_PAGES: dict[str, Check] = {
     "conversation_feed": _conversation_feed,
     "story": _story_page("story"),
     "story_why": _story_page("story_why"),
+    "report_note": _post_page("report_note", thread=False),
 }
 
 
@@ -390,11 +391,16 @@ NO_POSTS = {
     "blocks",
     "mutes",
     "submit_story",
+    "edit_reading",
+    "report_account",
+    # The log names accounts and post ids, never a post's content.
+    "moderation_log",
 }
 
 # GET pages about the viewer's own articles: drafts and the editor. They
-# show no post; an article id that is not the viewer's is a 404.
-OWN_PAGES = {"new_article", "drafts", "edit_article"}
+# show no post; an article id that is not the viewer's is a 404. The
+# moderators' queue is here too: a 404 for anyone but a moderator.
+OWN_PAGES = {"new_article", "drafts", "edit_article", "moderation_queue"}
 
 # POST-only actions: a GET is refused (405), so they show nothing. Those on
 # a post by id are also checked in ``test_actions_on_an_unseen_post_404``.
@@ -425,6 +431,7 @@ ACTIONS = {
     "release_story",
     "bury_comment",
     "report_post",
+    "moderation_act",
 }
 
 # How each URL parameter is filled in.
@@ -435,6 +442,7 @@ PARAMETERS = {
     "article_id": 1,
     "fmt": "atom",
     "slug": "x",
+    "report_id": 1,
 }
 
 # Namespaces outside ``web``, and why they show no post to these viewers.

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 from hubbub.accounts import actions as account_actions
 from hubbub.accounts import queries as account_queries
 from hubbub.accounts.models import Account
+from hubbub.accounts.signal import stored_signal
 from hubbub.timelines import queries as timelines
-from hubbub.web.forms import ProfileForm, PromotionalPostsForm, SignupForm
+from hubbub.web.forms import ProfileForm, PromotionalPostsForm, ReadingForm, SignupForm
 from hubbub.web.views.common import (
     safe_next,
     signed_in,
@@ -123,6 +124,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         lambda bounds: timelines.profile_timeline(viewer, account, bounds),
         {
             "account": account,
+            "signal": stored_signal(account),
             "rel": account_queries.relationship(viewer, account),
             "timeline_url": reverse("web:profile", args=[account.username]),
         },
@@ -192,3 +194,20 @@ def delete_follow(request: HttpRequest, username: str) -> HttpResponse:
     account = get_object_or_404(Account, username__iexact=username, is_active=True)
     account_actions.unfollow_account(viewer, followee=account)
     return follow_response(request, account)
+
+
+@login_required
+def edit_reading(request: HttpRequest) -> HttpResponse:
+    """Choose what reaches the home timeline: quiet broadcasters or not."""
+    account = signed_in(request)
+    form = ReadingForm(
+        request.POST or None,
+        initial={"quiet_broadcasters": account.quiet_broadcasters},
+    )
+    if request.method == "POST" and form.is_valid():
+        account_actions.set_quiet_broadcasters(
+            account, quiet=form.cleaned_data["quiet_broadcasters"]
+        )
+        return redirect("web:home")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "web/edit_reading.html", {"form": form}, status=status)
