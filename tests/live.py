@@ -68,7 +68,7 @@ def running(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[int]:
                     proc.wait(timeout=5)
 
 
-def wait_until_serving(url: str, *, timeout: float = 40.0) -> None:
+def wait_until_serving(url: str, *, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

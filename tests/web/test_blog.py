@@ -259,7 +259,14 @@ def test_submit_to_news_joins_the_articles_conversation(csrf_client, alice, bob)
 
     # A comment on the story page shows on the article page, and back.
     story_id = int(story_url.rstrip("/").rsplit("/", 1)[-1])
-    publish_note(alice, text="Glad it is on the news.", in_reply_to=story_id)
+    alice_client = logged_in(Client(enforce_csrf_checks=True), alice)
+    commented = submit(
+        alice_client,
+        story_url,
+        f"/news/{story_id}/comments",
+        {"text": "Glad it is on the news."},
+    )
+    assert commented.status_code == 302
     publish_note(alice, text="Written under the article.", in_reply_to=article.post)
     for page_url in (url, story_url):
         shown = text_of(bob_client.get(page_url))
