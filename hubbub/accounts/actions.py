@@ -18,6 +18,7 @@ from hubbub.accounts.models import (
     Follow,
     FollowRequest,
     Mute,
+    PromotionalPosts,
 )
 from hubbub.accounts.signal import measure_signal
 from hubbub.core.ratelimits import enforce
@@ -280,6 +281,19 @@ def set_locked(account: Account, *, locked: bool) -> None:
     for follower in waiting.order_by("pk"):
         with contextlib.suppress(ValidationError):  # withdrawn meanwhile
             approve_follow_request(account, follower=follower)
+
+
+def set_promotional_posts(account: Account, *, choice: str) -> None:
+    """Choose what ``account`` is shown of posts labelled promotional.
+
+    ``choice`` is show, collapse or hide (PromotionalPosts); anything else
+    raises ValidationError (code ``invalid_choice``) and changes nothing.
+    Every page, API call and stream read after this obeys it.
+    """
+    if choice not in PromotionalPosts.values:
+        raise ValidationError("Choose show, collapse or hide.", code="invalid_choice")
+    Account.objects.filter(pk=account.pk).update(promotional_posts=choice)
+    account.promotional_posts = choice
 
 
 def block_account(account: Account, *, target: Account) -> Block:

@@ -97,6 +97,7 @@ def publish_note_once(
     text: str,
     visibility: str,
     in_reply_to: int | None = None,
+    promotional: bool = False,
 ) -> Post:
     """Publish a note, or return the one an earlier request with this key made.
 
@@ -106,7 +107,11 @@ def publish_note_once(
     """
     if not idempotency_key:
         return publish_note(
-            author, text=text, visibility=visibility, in_reply_to=in_reply_to
+            author,
+            text=text,
+            visibility=visibility,
+            in_reply_to=in_reply_to,
+            promotional=promotional,
         )
     cutoff = timezone.now() - IDEMPOTENCY_WINDOW
     earlier = _note_for_key(author, idempotency_key, cutoff)
@@ -118,7 +123,11 @@ def publish_note_once(
                 account=author, created_at__lt=cutoff
             ).delete()
             post = publish_note(
-                author, text=text, visibility=visibility, in_reply_to=in_reply_to
+                author,
+                text=text,
+                visibility=visibility,
+                in_reply_to=in_reply_to,
+                promotional=promotional,
             )
             IdempotencyKey.objects.create(
                 account=author,

@@ -101,6 +101,25 @@ class CredentialAccount(Account):
     source: AccountSource
 
 
+class Filter(Schema):
+    """A filter a status matched (in a FilterResult, without its rules)."""
+
+    id: str
+    title: str
+    context: list[str]
+    expires_at: str | None
+    filter_action: str
+
+
+class FilterResult(Schema):
+    """Why a status is filtered for this reader: clients collapse it behind
+    ``filter.title`` when ``filter_action`` is "warn"."""
+
+    filter: Filter
+    keyword_matches: list[str] | None
+    status_matches: list[str] | None
+
+
 class Status(Schema):
     """Status."""
 
@@ -132,6 +151,7 @@ class Status(Schema):
     muted: bool | None = None
     bookmarked: bool | None = None
     pinned: bool | None = None
+    filtered: list[FilterResult] | None = None
 
 
 class Context(Schema):

@@ -25,8 +25,13 @@ from hubbub.blog.slugs import slugify_title
 from hubbub.news.models import Story
 from hubbub.news.queries import stories_for_posts
 from hubbub.notifications.models import Notification, NotificationType
-from hubbub.posts.models import Kind, Post, Tag, Visibility
-from hubbub.posts.queries import author_ids, mentions_and_tags, tag_history
+from hubbub.posts.models import Kind, Post, PromotionalSource, Tag, Visibility
+from hubbub.posts.queries import (
+    author_ids,
+    mentions_and_tags,
+    promotion_collapsed,
+    tag_history,
+)
 
 # hubbub's "followers" is Mastodon's "private".
 # Keyed by the stored strings: building a Visibility per status is slow.
@@ -282,6 +287,8 @@ class Serializer:
             "card": _card(data.stories[post.id]) if post.id in data.stories else None,
             "poll": None,
         }
+        if promotion_collapsed(post, data.viewer):
+            rendered["filtered"] = [promotional_filter_result(original or post)]
         if data.viewer is not None:
             # Annotations from with_viewer_flags, on every page query.
             rendered["favourited"] = bool(listed.favourited)  # type: ignore[attr-defined]
@@ -370,6 +377,31 @@ def _card(story: Story) -> dict[str, Any]:
         "image": story.preview_image_url or None,
         "embed_url": "",
         "blurhash": None,
+    }
+
+
+# Every context a Mastodon filter can apply in: the label applies in all.
+FILTER_CONTEXTS = ["home", "notifications", "public", "thread", "account"]
+
+
+def promotional_filter_result(post: Post) -> dict[str, Any]:
+    """Return the FilterResult that collapses a labelled post in clients.
+
+    Mastodon's own "warn" filters work the same way: the client shows the
+    filter's title in place of the status until the reader opens it, so
+    the title carries the label and its reason.
+    """
+    source = PromotionalSource(post.promotional_source).label
+    return {
+        "filter": {
+            "id": "promotional",
+            "title": f"Promotional (labelled by {source}): {post.promotional_reason}",
+            "context": FILTER_CONTEXTS,
+            "expires_at": None,
+            "filter_action": "warn",
+        },
+        "keyword_matches": None,
+        "status_matches": [str(post.id)],
     }
 
 

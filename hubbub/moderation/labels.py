@@ -45,7 +45,7 @@ class Label:
     reason: str
 
 
-def label_for_new_note(
+def label_for_new_post(
     author: Account,
     *,
     text: str,
@@ -53,7 +53,7 @@ def label_for_new_note(
     promotional: bool,
     is_reply: bool,
 ) -> Label | None:
-    """Return the label a new note carries, or None.
+    """Return the label a new note or story carries, or None.
 
     The author's own choice comes first: the checkbox (``promotional``)
     or a tag in AD_TAGS. Otherwise the detector reads the text and the
@@ -69,6 +69,14 @@ def label_for_new_note(
     if verdict.promotional:
         return Label(PromotionalSource.DETECTOR, verdict.reason)
     return None
+
+
+def log_detector_label(post: Post, label: Label | None) -> None:
+    """Write the detector's label of a new post to the public moderation
+    log (an author's own label is not a moderation action). Call it in the
+    transaction that writes the post."""
+    if label is not None and label.source == PromotionalSource.DETECTOR:
+        record(None, action=Action.LABEL, reason=label.reason, post=post)
 
 
 def behaviour_of(author: Account, *, is_reply: bool = False) -> Behaviour:

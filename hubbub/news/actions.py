@@ -36,8 +36,10 @@ from hubbub.core.html import sanitise
 from hubbub.core.ratelimits import enforce
 from hubbub.core.text import has_forbidden_characters
 from hubbub.moderation.actions import record
+from hubbub.moderation.labels import Label, label_for_new_post, log_detector_label
 from hubbub.moderation.models import Action, LogEntry, Reason, Report
 from hubbub.moderation.permissions import is_moderator
+from hubbub.moderation.tasks import label_if_reported
 from hubbub.news import links, ranking
 from hubbub.news.models import (
     BLURB_MAX_LENGTH,
@@ -146,6 +148,7 @@ def submit_story(
     enforce("story", account=author)
     key = url_key(normalised)
     now = timezone.now()
+    text = "\n\n".join(part for part in (title, normalised, blurb) if part)
     with transaction.atomic():
         existing = (
             Story.objects.filter(
@@ -161,10 +164,13 @@ def submit_story(
             return Submission(existing, created=False)
         post = _do_publish_story_post(
             author,
-            text="\n\n".join(part for part in (title, normalised, blurb) if part),
+            text=text,
             html=_story_html(title, normalised, blurb),
             when=now,
             conversation_id=_joined_conversation(author, normalised),
+            label=label_for_new_post(
+                author, text=text, tags=(), promotional=False, is_reply=False
+            ),
         )
         # Joining a conversation brings the comments already written in it.
         comments = Post.objects.filter(
@@ -213,11 +219,13 @@ def _do_publish_story_post(
     text: str,
     html: str,
     when: datetime,
+    label: Label | None,
     conversation_id: int | None = None,
 ) -> Post:
     """Write a story's post as publishing a note does: count it, put it in
-    the author's timeline, and fan it out after commit. Without a
-    ``conversation_id`` the story starts its own conversation."""
+    the author's timeline, label it if the promotional detector says so,
+    and fan it out after commit. Without a ``conversation_id`` the story
+    starts its own conversation."""
     post = Post.objects.create(
         author=author,
         kind=Kind.STORY,
@@ -227,7 +235,10 @@ def _do_publish_story_post(
         created_at=when,
         fanout_queued_at=when,
         conversation_id=conversation_id or 0,
+        promotional_source=label.source if label else "",
+        promotional_reason=label.reason if label else "",
     )
+    log_detector_label(post, label)
     Account.objects.filter(pk=author.pk).update(
         posts_count=F("posts_count") + 1, last_post_at=when
     )
@@ -422,7 +433,9 @@ def report(
 
     Raises ValidationError for an unknown reason, a note over 1,000
     characters or one with forbidden characters; Http404 for a post
-    ``account`` may not see.
+    ``account`` may not see. A "promotional" report queues
+    ``label_if_reported``, which labels the post once enough independent
+    readers agree.
     """
     try:
         why = Reason(reason)
@@ -444,6 +457,9 @@ def report(
         existing = open_report.first()
         if existing is not None:
             return existing
+        if why == Reason.PROMOTIONAL:
+            # Enough independent readers label the post (moderation.labels).
+            transaction.on_commit(lambda: label_if_reported.enqueue(found.id))
         return Report.objects.create(
             reporter=account,
             account_id=found.author_id,

@@ -16,9 +16,7 @@ from hubbub.core.events import publish_post_deleted
 from hubbub.core.ids import id_at, new_id
 from hubbub.core.ratelimits import enforce
 from hubbub.core.text import check_note_text
-from hubbub.moderation.actions import record
-from hubbub.moderation.labels import Label, label_for_new_note
-from hubbub.moderation.models import Action
+from hubbub.moderation.labels import Label, label_for_new_post, log_detector_label
 from hubbub.notifications import tasks as notification_tasks
 from hubbub.notifications.actions import withdraw
 from hubbub.notifications.models import Notification, NotificationType
@@ -28,7 +26,6 @@ from hubbub.posts.models import (
     Mention,
     Post,
     PostTag,
-    PromotionalSource,
     Tag,
     Visibility,
 )
@@ -63,14 +60,14 @@ def publish_note(
 
     ``promotional`` is the author saying the note is an advert; #ad and
     #sponsored say so too. Otherwise the promotional detector decides
-    (``moderation.labels.label_for_new_note``) and, if it labels the note,
+    (``moderation.labels.label_for_new_post``) and, if it labels the note,
     says so in the public moderation log.
     """
     text = check_note_text(text)
     visibility = Visibility(visibility)
     parsed = parse_text(text)
     enforce("post", account=author)
-    label = label_for_new_note(
+    label = label_for_new_post(
         author,
         text=text,
         tags=parsed.tags,
@@ -93,8 +90,7 @@ def publish_note(
         )
         if held_on is not None:
             hold_comment(post, article=held_on, visibility=visibility)
-        if label is not None and label.source == PromotionalSource.DETECTOR:
-            record(None, action=Action.LABEL, reason=label.reason, post=post)
+        log_detector_label(post, label)
         others = {a.pk for a in parsed.mentions.values()}
         if parent is not None:
             others.add(parent.author_id)

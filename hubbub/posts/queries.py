@@ -100,13 +100,19 @@ def not_hidden_as_promotional(viewer: Account | None) -> Q:
     ``visible_posts`` applies it, so every query built on that obeys the
     reader's choice; filter with it directly only where a query cannot
     start from ``visible_posts``. The viewer's own posts are exempt there:
-    their author always sees them.
+    their author always sees them. The choice is read by the query itself,
+    not from ``viewer``'s attributes, so a prepared query (which knows the
+    viewer only by id) and a long-open stream apply the current choice.
     """
-    if viewer is None or viewer.promotional_posts != PromotionalPosts.HIDE:
+    if viewer is None or not viewer.is_authenticated:
         return Q()
-    return Q(promotional_source="") & (
+    hides = Exists(
+        Account.objects.filter(pk=viewer.pk, promotional_posts=PromotionalPosts.HIDE)
+    )
+    unlabelled = Q(promotional_source="") & (
         Q(reblog_of__isnull=True) | Q(reblog_of__promotional_source="")
     )
+    return unlabelled | Q(~hides)
 
 
 def promotion_collapsed(post: Post, viewer: Account | None) -> bool:

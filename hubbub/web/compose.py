@@ -19,6 +19,15 @@ class ComposeForm(NoteForm):
         initial=Visibility.PUBLIC,
         required=False,
     )
+    promotional = forms.BooleanField(
+        label="This is promotional",
+        required=False,
+        help_text=(
+            "Tick it for an advert, a sponsored post or anything you are"
+            " paid or hoping to sell with. Readers choose whether to see"
+            " promotional posts."
+        ),
+    )
     in_reply_to = forms.IntegerField(
         required=False, min_value=1, max_value=_MAX_ID, widget=forms.HiddenInput
     )

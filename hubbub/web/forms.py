@@ -2,7 +2,11 @@
 
 from django import forms
 
-from hubbub.accounts.models import BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH
+from hubbub.accounts.models import (
+    BIO_MAX_LENGTH,
+    DISPLAY_NAME_MAX_LENGTH,
+    PromotionalPosts,
+)
 from hubbub.moderation.models import REASON_MAX_LENGTH, Action, Reason
 
 
@@ -134,4 +138,12 @@ class ArticleForm(forms.Form):
         required=False,
         help_text="Leave empty to publish now.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class PromotionalPostsForm(forms.Form):
+    promotional_posts = forms.ChoiceField(
+        label="Posts labelled promotional",
+        choices=PromotionalPosts.choices,
+        widget=forms.RadioSelect,
     )

@@ -28,7 +28,9 @@ from django.utils.crypto import salted_hmac
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from hubbub.accounts.models import Account
 from hubbub.posts.models import Post
+from hubbub.posts.queries import promotion_collapsed
 from hubbub.web.templatetags.hubbub import ago
 
 POST_TEMPLATE = "web/partials/post.html"
@@ -45,7 +47,7 @@ def _token_stand_in(secret: str) -> str:
 
 
 def fingerprint(
-    post: Post, *, viewer_id: int | None, next_url: str
+    post: Post, *, viewer_id: int | None, next_url: str, collapsed: bool
 ) -> tuple[object, ...]:
     """Return everything ``post.html`` shows for ``post`` in a timeline.
 
@@ -77,6 +79,10 @@ def fingerprint(
         bool(post.favourited),  # type: ignore[attr-defined]
         bool(post.boosted),  # type: ignore[attr-defined]
         next_url,
+        # The promotional label, and whether this viewer gets it collapsed.
+        note.promotional_source,
+        note.promotional_reason,
+        collapsed,
     )
 
 
@@ -86,7 +92,8 @@ def render_post(context: Context, post: Post) -> SafeString:
     user = context.get("user")
     viewer_id = user.pk if user is not None and user.is_authenticated else None
     next_url = _next_url(context)
-    key = fingerprint(post, viewer_id=viewer_id, next_url=next_url)
+    collapsed = promotion_collapsed(post, user if isinstance(user, Account) else None)
+    key = fingerprint(post, viewer_id=viewer_id, next_url=next_url, collapsed=collapsed)
     return _render(context, POST_TEMPLATE, key, post=post, next_url=next_url)
 
 

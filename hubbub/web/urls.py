@@ -48,6 +48,7 @@ urlpatterns = [
     path("login", accounts.LoginView.as_view(), name="login"),
     path("logout", accounts.LogoutView.as_view(), name="logout"),
     path("settings/profile", accounts.edit_profile, name="edit_profile"),
+    path("settings/promotions", accounts.promotions, name="promotions"),
     path("settings/reading", accounts.edit_reading, name="edit_reading"),
     path("notes", posts.post_note, name="post_note"),
     path("compose/count", posts.post_compose_count, name="compose_count"),

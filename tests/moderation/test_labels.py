@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from hubbub.accounts.actions import follow_account
 from hubbub.accounts.models import Account, PromotionalPosts
-from hubbub.moderation.actions import report_post
 from hubbub.moderation.labels import (
     COMMUNITY_MIN_CLUSTERS,
     label_promotional,
@@ -18,6 +17,7 @@ from hubbub.moderation.labels import (
     weigh_promotional_reports,
 )
 from hubbub.moderation.models import Action, LogEntry, Reason, Report
+from hubbub.news.actions import report
 from hubbub.posts.actions import boost_post, publish_note
 from hubbub.posts.models import Post, PromotionalSource
 from hubbub.posts.queries import promotion_collapsed, visible_posts
@@ -180,7 +180,7 @@ def rival_note(db, run_jobs) -> Post:
 def report_all(reporters: list[Account], post: Post, run_jobs) -> None:
     with run_jobs():
         for reporter in reporters:
-            report_post(reporter, post=post, reason=Reason.PROMOTIONAL)
+            report(reporter, post=post, reason=Reason.PROMOTIONAL)
 
 
 def test_independent_reporters_label_a_post(rival_note, run_jobs):
@@ -249,12 +249,12 @@ def test_reporting_twice_is_one_report(rival_note, bob, run_jobs):
 def test_a_report_needs_a_known_reason_and_a_visible_post(alice, bob):
     note = publish_note(alice, text="psst", visibility="direct")
     with pytest.raises(Http404):
-        report_post(bob, post=note, reason=Reason.PROMOTIONAL)
+        report(bob, post=note, reason=Reason.PROMOTIONAL)
     public = publish_note(alice, text="hello")
     with pytest.raises(ValidationError):
-        report_post(bob, post=public, reason="because")
+        report(bob, post=public, reason="because")
     with pytest.raises(ValidationError):
-        report_post(bob, post=public, reason=Reason.SPAM, comment="x" * 1001)
+        report(bob, post=public, reason=Reason.SPAM, comment="x" * 1001)
     assert not Report.objects.exists()
 
 

@@ -74,7 +74,7 @@ def test_suspension_ends_stream_session_and_token_within_5_seconds(server):
 
         def session_ended() -> bool:
             page = session.get(settings_page, allow_redirects=False, timeout=10)
-            return page.status_code == 302 and "/login" in page["Location"]
+            return page.status_code == 302 and "/login" in page.headers["Location"]
 
         def token_refused() -> bool:
             try:

@@ -383,6 +383,7 @@ NO_POSTS = {
     "signup",
     "login",
     "edit_profile",
+    "promotions",
     "followers",
     "following",
     "unread_count",

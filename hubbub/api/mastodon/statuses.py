@@ -65,6 +65,11 @@ class StatusForm(Schema):
     media_ids: StringList | None = Field(None, max_length=4)
     poll: dict[str, Any] | None = None
     scheduled_at: str | None = Field(None, max_length=100)
+    promotional: Flag = Field(
+        False,
+        description="hubbub: the author marks the status promotional (an "
+        "advert, sponsored or selling); #ad and #sponsored do the same.",
+    )
 
 
 def _refuse_unbuilt(payload: StatusForm) -> None:
@@ -105,6 +110,7 @@ def create_status(
             text=payload.status or "",
             visibility=visibility,
             in_reply_to=reply_to,
+            promotional=payload.promotional,
         )
     except ValidationError as e:
         # A parent the author may not see is, to them, one that isn't there.

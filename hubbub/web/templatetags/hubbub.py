@@ -4,6 +4,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from django import template
+from django.contrib.auth.models import AnonymousUser
 from django.template import Context
 from django.utils import timezone
 from django.utils.html import avoid_wrapping
@@ -11,7 +12,9 @@ from django.utils.safestring import SafeString
 from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.translation import get_language
 
+from hubbub.accounts.models import Account
 from hubbub.posts.models import Post
+from hubbub.posts.queries import promotion_collapsed
 
 register = template.Library()
 
@@ -64,3 +67,9 @@ def composer(context: Context) -> SafeString:
     from hubbub.web.fragments import render_compose
 
     return render_compose(context)
+
+
+@register.filter
+def collapsed_for(post: Post, user: Account | AnonymousUser | None) -> bool:
+    """Say whether ``post`` shows collapsed behind its promotional label."""
+    return promotion_collapsed(post, user if isinstance(user, Account) else None)

@@ -18,7 +18,7 @@ from hubbub.accounts import queries as account_queries
 from hubbub.accounts.models import Account
 from hubbub.accounts.signal import stored_signal
 from hubbub.timelines import queries as timelines
-from hubbub.web.forms import ProfileForm, ReadingForm, SignupForm
+from hubbub.web.forms import ProfileForm, PromotionalPostsForm, ReadingForm, SignupForm
 from hubbub.web.views.common import (
     safe_next,
     signed_in,
@@ -87,6 +87,31 @@ def edit_profile(request: HttpRequest) -> HttpResponse:
             return redirect("web:profile", account.username)
     status = 400 if request.method == "POST" else 200
     return render(request, "web/edit_profile.html", {"form": form}, status=status)
+
+
+@login_required
+def promotions(request: HttpRequest) -> HttpResponse:
+    account = signed_in(request)
+    form = PromotionalPostsForm(
+        request.POST or None, initial={"promotional_posts": account.promotional_posts}
+    )
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_actions.set_promotional_posts(
+                account, choice=form.cleaned_data["promotional_posts"]
+            )
+        except ValidationError as e:
+            form.add_error("promotional_posts", e)
+        else:
+            saved = True
+            form = PromotionalPostsForm(
+                initial={"promotional_posts": account.promotional_posts}
+            )
+    status = 400 if request.method == "POST" and not saved else 200
+    return render(
+        request, "web/promotions.html", {"form": form, "saved": saved}, status=status
+    )
 
 
 @require_GET

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 from hubbub.accounts import queries as account_queries
 from hubbub.blog import queries as blog_queries
 from hubbub.blog.models import Article
-from hubbub.posts.models import Kind, Post, Visibility
+from hubbub.posts.models import Kind, Post, PromotionalSource, Visibility
 from hubbub.posts.queries import get_post, get_tag, visible_posts, with_authors
 from hubbub.web.views.blog import article_url
 from hubbub.web.views.common import viewer_of
@@ -72,6 +72,19 @@ def entry_id(post: Post) -> str:
     return f"tag:{host},{post.created_at:%Y-%m-%d}:post:{post.id}"
 
 
+def labelled(post: Post, title: str) -> str:
+    """Lead a promotional post's entry title with its label.
+
+    A feed reader cannot collapse an entry, so the label goes where every
+    reader shows it first; a signed-in reader who hides promotions gets no
+    such entry in the feeds that know them (``visible_posts``).
+    """
+    if not post.promotional_source:
+        return title
+    source = PromotionalSource(post.promotional_source).label
+    return f"[Promotional, labelled by {source}: {post.promotional_reason}] {title}"
+
+
 def _absolute(html: str, base: str) -> str:
     return _RELATIVE_HREF.sub(f'href="{base}/', html)
 
@@ -111,7 +124,7 @@ def _article_feed(
         assert post is not None  # noqa: S101 (published articles only)
         url = base + article_url(article)
         feed.add_item(
-            title=article.title,
+            title=labelled(post, article.title),
             link=url,
             description=article.excerpt_html,
             content=article.html,
@@ -197,7 +210,7 @@ def conversation_feed(request: HttpRequest, post_id: int, fmt: str) -> HttpRespo
     for post in posts:
         url = base + _post_page(post)
         feed.add_item(
-            title=_title(post),
+            title=labelled(post, _title(post)),
             link=url,
             description=_absolute(post.html, base),
             author_name=post.author.name,

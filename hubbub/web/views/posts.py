@@ -119,6 +119,7 @@ def post_note(request: HttpRequest) -> HttpResponse:
                 text=form.cleaned_data["text"],
                 visibility=form.cleaned_data["visibility"],
                 in_reply_to=form.cleaned_data["in_reply_to"],
+                promotional=form.cleaned_data["promotional"],
             )
         except ValidationError as e:
             if getattr(e, "code", None) == "unavailable":

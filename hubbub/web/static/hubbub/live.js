@@ -41,6 +41,22 @@
     content.className = "e-content";
     // The server sanitised this HTML on write, as for the served page.
     content.innerHTML = status.content;
+    var filtered = status.filtered || (status.reblog && status.reblog.filtered);
+    if (filtered && filtered.length) {
+      // Collapsed behind its promotional label, as the served page does.
+      post.className += " promotional";
+      var details = document.createElement("details");
+      details.className = "promotion";
+      var summary = document.createElement("summary");
+      summary.appendChild(span("promotional-label", filtered[0].filter.title));
+      summary.appendChild(document.createTextNode(" "));
+      summary.appendChild(span("open-hint", "Show post"));
+      details.appendChild(summary);
+      details.appendChild(header);
+      details.appendChild(content);
+      post.appendChild(details);
+      return post;
+    }
     post.appendChild(header);
     post.appendChild(content);
     return post;
