@@ -35,11 +35,10 @@ from hubbub.blog.references import linked_post_ids
 from hubbub.core.html import sanitise
 from hubbub.core.ratelimits import enforce
 from hubbub.core.text import has_forbidden_characters
-from hubbub.moderation.actions import record
+from hubbub.moderation.actions import record, report_post
 from hubbub.moderation.labels import Label, label_for_new_post, log_detector_label
-from hubbub.moderation.models import Action, LogEntry, Reason, Report
+from hubbub.moderation.models import Action, LogEntry, Report
 from hubbub.moderation.permissions import is_moderator
-from hubbub.moderation.tasks import label_if_reported
 from hubbub.news import links, ranking
 from hubbub.news.models import (
     BLURB_MAX_LENGTH,
@@ -431,42 +430,15 @@ def report(
     """Ask moderators to look at a story or comment; reporting twice is a
     no-op that returns the open report.
 
-    Raises ValidationError for an unknown reason, a note over 1,000
-    characters or one with forbidden characters; Http404 for a post
-    ``account`` may not see. A "promotional" report queues
-    ``label_if_reported``, which labels the post once enough independent
-    readers agree.
+    The rules are ``moderation.actions.report_post``'s; this only takes a
+    post's id as the news pages and API have it. Http404 for a post
+    ``account`` may not see.
     """
-    try:
-        why = Reason(reason)
-    except ValueError:
-        raise ValidationError(
-            f"A report needs one of these reasons: {', '.join(Reason.values)}.",
-            code="invalid_reason",
-        ) from None
-    comment = _check_text(comment, field="note", limit=1000, required=False)
-    enforce("report", account=account)
     post_id = post if isinstance(post, int) else post.pk
-    with transaction.atomic():
-        found = visible_posts(account).filter(id=post_id).first()
-        if found is None:
-            raise Http404("No such post.")
-        open_report = Report.objects.filter(
-            reporter=account, account_id=found.author_id, post=found
-        ).filter(resolved_at__isnull=True)
-        existing = open_report.first()
-        if existing is not None:
-            return existing
-        if why == Reason.PROMOTIONAL:
-            # Enough independent readers label the post (moderation.labels).
-            transaction.on_commit(lambda: label_if_reported.enqueue(found.id))
-        return Report.objects.create(
-            reporter=account,
-            account_id=found.author_id,
-            post=found,
-            reason=why,
-            comment=comment,
-        )
+    found = visible_posts(account).filter(id=post_id).first()
+    if found is None:
+        raise Http404("No such post.")
+    return report_post(account, post=found, reason=reason, comment=comment)
 
 
 # Moderators -----------------------------------------------------------------

@@ -274,5 +274,5 @@ def test_comments_are_counted_buried_and_reported(submitter):
     again = report(burier, post=comment, reason="abuse")
     assert first.pk == again.pk
     assert Report.objects.get().account_id == commenter.pk
-    with pytest.raises(ValidationError, match="reasons"):
+    with pytest.raises(ValidationError, match="Choose a reason"):
         report(burier, post=story.post, reason="dull")
