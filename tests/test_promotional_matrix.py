@@ -403,8 +403,8 @@ WEB_SURFACES: dict[str, Surface] = {
 WEB_WITHOUT_READERS = {
     "held_comments": "an author's queue of comments on their own articles, "
     "held for their approval: they must read each to decide",
-    # Landed minutes before the deadline; not yet checked here.
-    "report_note": "the form to report one note: NOT YET CHECKED for collapse",
+    "report_note": "the form to report one note: it quotes the note the "
+    "reader chose to report, so they can say what is wrong with it",
 }
 
 STATUS = api_matrix.STATUS
