@@ -45,7 +45,7 @@ def test_rows_match_the_orm_for_every_viewer_and_fragment(alice, bob, carol):
                 build,
                 values={"viewer": viewer.pk, "below": below},
                 fragments={"ids": ids},
-            )
+            ).instances()
             wanted = list(
                 flagged_posts(viewer)
                 .filter(
@@ -87,10 +87,30 @@ def test_shapes_are_kept_apart(alice):
 
         return build
 
-    assert prepared.run("author", by("author_id"), values={"who": alice.pk}) == [mine]
+    by_author = prepared.run("author", by("author_id"), values={"who": alice.pk})
+    assert by_author.instances() == [mine]
     # Another key builds its own query, even from the same values.
     assert prepared.run(
         "not",
         lambda s: Post.objects.exclude(author_id=s.value("who")),
         values={"who": alice.pk},
-    ) == [other]
+    ).instances() == [other]
+
+
+def test_a_rows_columns_read_as_the_instances_hold_them(alice, bob):
+    note = PostFactory(author=bob)
+    boost = PostFactory(author=alice, reblog_of=note)
+    rows = PreparedQueries(Post).run(
+        "boosts",
+        lambda s: with_authors(Post.objects.filter(author_id=s.value("who"))),
+        values={"who": alice.pk},
+    )
+
+    (row,) = rows.rows
+    assert rows.column("id")(row) == boost.id
+    # Converted as the model holds it (a string on SQLite before that).
+    assert rows.column("reblog_of", "created_at")(row) == note.created_at
+    assert rows.column("reblog_of", "author", "username")(row) == bob.username
+    # The same rows, built into instances once.
+    assert rows.instances() == [boost]
+    assert rows.instances()[0] is rows.instances()[0]
