@@ -109,10 +109,12 @@ class Server:
             proc.wait(timeout=15)
 
 
-def get(port: int, path: str, cookie: str) -> tuple[int, bytes]:
+def get(port: int, path: str, cookie: str, token: str = "") -> tuple[int, bytes]:
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
         headers = {"Cookie": cookie} if cookie else {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         conn.request("GET", path, headers=headers)
         response = conn.getresponse()
         return response.status, response.read()
@@ -155,12 +157,14 @@ end
 """
 
 
-def wrk(port: int, script: Path, seconds: float) -> dict[str, float]:
+def wrk(
+    port: int, script: Path, seconds: float, connections: int = CONNECTIONS
+) -> dict[str, float]:
     out = subprocess.run(
         [
             "wrk",
             "-t1",
-            f"-c{CONNECTIONS}",
+            f"-c{connections}",
             f"-d{seconds:g}s",
             "--latency",
             "--timeout",

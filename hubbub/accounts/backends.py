@@ -50,7 +50,7 @@ class AccountBackend(ModelBackend):
             return None
         if not 0 < pk <= _LARGEST_ID:
             return None
-        found = _accounts.run("by id", _by_id, values={"id": pk}).instances()
+        found = _accounts.run("by id", _by_id, values={"id": pk})
         if found and self.user_can_authenticate(found[0]):
             return found[0]
         return None

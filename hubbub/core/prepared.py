@@ -10,13 +10,14 @@ iterable turns the rows into model instances.
 
 The query still comes from the same ORM code (``visible_posts`` stays the
 one visibility rule); only its compilation is reused. What may differ
-between runs must reach the query through a stand-in: a number from
-``Stand.value`` (a parameter) or an SQL fragment from ``Stand.fragment``
-(a subquery or id list chosen per run, such as a timeline store's ids).
-Everything else is taken as fixed for the shape's key.
+between runs must reach the query through a stand-in: a parameter from
+``Stand.value`` (a number) or ``Stand.text`` (a string), or an SQL fragment
+from ``Stand.fragment`` (a subquery or id list chosen per run, such as a
+timeline store's ids). Everything else is taken as fixed for the shape's key.
 """
 
 import copy
+import weakref
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -29,6 +30,8 @@ from django.db.models.sql.compiler import SQLCompiler
 # Stand-in parameters count down from here: negative, far below any id or
 # count hubbub writes, so a parameter equal to one is that stand-in.
 _FIRST_STAND_IN = -0x4855_4242_5542_0000
+# A text stand-in: a NUL byte, which no stored text holds, and its name.
+_TEXT_STAND_IN = "\x00hubbub-stand-in-{}"
 # A fragment's place in the SQL; never valid SQL, so a missed one fails.
 _FRAGMENT = "@@hubbub-fragment-{}@@"
 
@@ -40,12 +43,22 @@ class Stand:
     """Hands out the stand-ins a prepared query is built from."""
 
     def __init__(self) -> None:
-        self.values: dict[str, int] = {}
+        self.values: dict[str, int | str] = {}
         self.fragments: dict[str, str] = {}
 
     def value(self, name: str) -> int:
         """Return the stand-in parameter for ``name``."""
-        return self.values.setdefault(name, _FIRST_STAND_IN - len(self.values))
+        value = self.values.setdefault(name, _FIRST_STAND_IN - len(self.values))
+        if not isinstance(value, int):
+            raise TypeError(f"{name!r} is a text stand-in")
+        return value
+
+    def text(self, name: str) -> str:
+        """Return the stand-in parameter for ``name``, a string."""
+        value = self.values.setdefault(name, _TEXT_STAND_IN.format(name))
+        if not isinstance(value, str):
+            raise TypeError(f"{name!r} is a number stand-in")
+        return value
 
     def fragment(self, name: str) -> RawSQL:
         """Return the stand-in for ``name``'s SQL fragment (a subquery)."""
@@ -63,6 +76,11 @@ class _Compiled:
         self.compiler = compiler
         # Readers of one field from a row, by path (Rows.column).
         self.readers: dict[tuple[str, ...], Callable[[tuple[Any, ...]], Any]] = {}
+        # Which converter turns each column into Python, per connection:
+        # working it out takes longer than converting a page's rows.
+        self._converters: weakref.WeakKeyDictionary[Any, dict[int, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
         stand_ins = {v: name for name, v in stand.values.items()}
         for name, value in stand.values.items():
             if value not in params or str(value) in sql:
@@ -85,8 +103,18 @@ class _Compiled:
             self.fragment_names.append(name)
         self.pieces.append(_take_params(rest, remaining, stand_ins))
 
+    def converters(self, compiler: SQLCompiler) -> dict[int, Any]:
+        """Return ``compiler.get_converters`` for this shape's columns."""
+        found = self._converters.get(compiler.connection)
+        if found is None:
+            columns = [s[0] for s in compiler.select[: compiler.col_count]]
+            found = self._converters[compiler.connection] = compiler.get_converters(
+                columns
+            )
+        return found
+
     def sql(
-        self, values: dict[str, int], fragments: dict[str, Fragment]
+        self, values: dict[str, int | str], fragments: dict[str, Fragment]
     ) -> tuple[str, list[Any]]:
         sql_parts: list[str] = []
         params: list[Any] = []
@@ -110,13 +138,15 @@ class _Compiled:
 
 
 def _take_params(
-    text: str, params: list[Any], stand_ins: dict[int, str]
+    text: str, params: list[Any], stand_ins: dict[int | str, str]
 ) -> tuple[str, list[tuple[bool, Any]]]:
     """Pop the parameters ``text`` uses off the front of ``params``."""
     count = text.replace("%%", "").count("%s")
     taken, params[:count] = params[:count], []
     return text, [
-        (True, stand_ins[p]) if isinstance(p, int) and p in stand_ins else (False, p)
+        (True, stand_ins[p])
+        if isinstance(p, int | str) and p in stand_ins
+        else (False, p)
         for p in taken
     ]
 
@@ -143,6 +173,8 @@ class _CompiledQuery(Query):
         # Only this copy answers, with the rows already fetched (in one
         # chunk, as execute_sql would give them).
         compiler.execute_sql = lambda *args, **kwargs: [rows]  # type: ignore[method-assign, assignment]
+        converters = self._prepared.converters(compiler)
+        compiler.get_converters = lambda expressions: converters  # type: ignore[method-assign]
         return compiler
 
     def clone(self) -> "_CompiledQuery":
@@ -224,16 +256,28 @@ class PreparedQueries[M: Model]:
         key: Hashable,
         build: Callable[[Stand], QuerySet[M]],
         *,
-        values: dict[str, int],
+        values: dict[str, int | str],
         fragments: dict[str, Fragment] | None = None,
-    ) -> Rows[M]:
+    ) -> list[M]:
         """Return the rows of the query ``build`` makes, with ``values`` and
-        ``fragments`` in place of its stand-ins.
+        ``fragments`` in place of its stand-ins, as model instances.
 
         ``key`` names the shape: every input to ``build`` that is not a
         stand-in (which cursors are set, the page size, ...). ``build`` is
         called only the first time a key is seen on a database.
         """
+        return self.rows(key, build, values=values, fragments=fragments).instances()
+
+    def rows(
+        self,
+        key: Hashable,
+        build: Callable[[Stand], QuerySet[M]],
+        *,
+        values: dict[str, int | str],
+        fragments: dict[str, Fragment] | None = None,
+    ) -> Rows[M]:
+        """Return what ``run`` returns as the driver's rows, to be built
+        into instances only if needed."""
         using = router.db_for_read(self.model)
         compiled = self._compiled.get((using, key))
         if compiled is None:

@@ -127,7 +127,7 @@ def home_timeline_rows(
         authors = with_brief_authors if brief_authors else with_authors
         return _page_query(with_viewer_flags(authors(posts), reader), page)
 
-    page = _home_pages.run(
+    page = _home_pages.rows(
         (tuple(cursors), bounds.limit, brief_authors, viewer.quiet_broadcasters),
         build,
         values={"viewer": viewer.pk, **cursors},

@@ -56,9 +56,7 @@ def fan_out_post(post_id: int) -> None:
     followers here; their posts are merged in when a timeline is read.
     Ends by storing the conversation signals the post changed.
     """
-    found = _posts_to_fan_out.run(
-        "by id", _post_to_fan_out, values={"id": post_id}
-    ).instances()
+    found = _posts_to_fan_out.run("by id", _post_to_fan_out, values={"id": post_id})
     if not found:
         return
     post = found[0]

@@ -45,7 +45,7 @@ def test_rows_match_the_orm_for_every_viewer_and_fragment(alice, bob, carol):
                 build,
                 values={"viewer": viewer.pk, "below": below},
                 fragments={"ids": ids},
-            ).instances()
+            )
             wanted = list(
                 flagged_posts(viewer)
                 .filter(
@@ -87,20 +87,19 @@ def test_shapes_are_kept_apart(alice):
 
         return build
 
-    by_author = prepared.run("author", by("author_id"), values={"who": alice.pk})
-    assert by_author.instances() == [mine]
+    assert prepared.run("author", by("author_id"), values={"who": alice.pk}) == [mine]
     # Another key builds its own query, even from the same values.
     assert prepared.run(
         "not",
         lambda s: Post.objects.exclude(author_id=s.value("who")),
         values={"who": alice.pk},
-    ).instances() == [other]
+    ) == [other]
 
 
 def test_a_rows_columns_read_as_the_instances_hold_them(alice, bob):
     note = PostFactory(author=bob)
     boost = PostFactory(author=alice, reblog_of=note)
-    rows = PreparedQueries(Post).run(
+    rows = PreparedQueries(Post).rows(
         "boosts",
         lambda s: with_authors(Post.objects.filter(author_id=s.value("who"))),
         values={"who": alice.pk},
