@@ -168,11 +168,31 @@ class PreparedQueries[M: Model]:
         called only the first time a key is seen on a database.
         """
         using = router.db_for_read(self.model)
+        compiled = self._compile(using, key, build)
+        sql, params = compiled.sql(values, fragments or {})
+        query = _CompiledQuery(compiled, sql, params)
+        return list(QuerySet(model=self.model, query=query, using=using))
+
+    def sql(
+        self,
+        key: Hashable,
+        build: Callable[[Stand], QuerySet[M]],
+        *,
+        values: dict[str, int],
+        fragments: dict[str, Fragment] | None = None,
+    ) -> tuple[str, list[Any]]:
+        """Return the SQL and parameters ``run`` would execute, for a caller
+        that embeds the query in a statement of its own (``EXISTS (...)``
+        in a hand-written INSERT, say)."""
+        compiled = self._compile(router.db_for_read(self.model), key, build)
+        return compiled.sql(values, fragments or {})
+
+    def _compile(
+        self, using: str, key: Hashable, build: Callable[[Stand], QuerySet[M]]
+    ) -> _Compiled:
         compiled = self._compiled.get((using, key))
         if compiled is None:
             stand = Stand()
             compiled = _Compiled(build(stand), stand, using)
             self._compiled[(using, key)] = compiled
-        sql, params = compiled.sql(values, fragments or {})
-        query = _CompiledQuery(compiled, sql, params)
-        return list(QuerySet(model=self.model, query=query, using=using))
+        return compiled
