@@ -180,9 +180,16 @@ class StoryVote(models.Model):
     as long as the favourite it shadows.
     """
 
-    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="votes")
+    # No index of their own: story_vote_once leads with the story and
+    # story_vote_account with the account, and every digg writes each index.
+    story = models.ForeignKey(
+        Story, on_delete=models.CASCADE, related_name="votes", db_index=False
+    )
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     kind = models.CharField(max_length=4, choices=VoteKind.choices)
     reason = models.CharField(max_length=20, choices=BuryReason.choices, blank=True)
