@@ -129,7 +129,15 @@ def prepare() -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection
 
+    from bench.seed import reader_usernames
+    from hubbub.accounts.models import Account
+    from hubbub.timelines.tasks import rebuild_home_timeline
+
     call_command("collectstatic", interactive=False, verbosity=0)
+    # With Redis, the readers are active: their timelines are in Redis, as
+    # the rebuild job a first read queues would leave them.
+    for reader in Account.objects.filter(username__in=reader_usernames()):
+        rebuild_home_timeline.call(reader.id)
     tokens = reader_tokens()
     return {
         "vendor": connection.vendor,
@@ -217,7 +225,7 @@ def run(
     ``targets`` maps a name to its environment (``target_env``); each
     database must be seeded already.
     """
-    env.configure()  # the servers' command line reads the static files' place
+    env.configure()  # the servers' command line reads settings
     prepared = {
         name: json.loads(child(["bench.api", "prepare"], extra))
         for name, extra in targets.items()
@@ -227,10 +235,7 @@ def run(
         scripts: dict[str, Path] = {}
         sizes = []
         for name, extra in targets.items():
-            server = Server(name, "hubbub.wsgi:application", log_dir, {})
-            server.env = {
-                k: v for k, v in {**server.env, **extra}.items() if v is not None
-            }
+            server = Server(name, "hubbub.wsgi:application", log_dir, extra)
             servers[name] = stack.enter_context(server)
             tokens = prepared[name]["tokens"]
             for token in tokens:
@@ -243,6 +248,7 @@ def run(
         bare_env = {
             "DJANGO_SETTINGS_MODULE": "bench.bare_api_settings",
             "BENCH_BARE_BODY_BYTES": str(body_bytes),
+            "HUBBUB_VAR_DIR": next(iter(targets.values())).get("HUBBUB_VAR_DIR"),
         }
         bare = Server("bare-api", "bench.bare_app:application", log_dir, bare_env)
         servers["bare"] = stack.enter_context(bare)
