@@ -6,6 +6,8 @@ its page's CSRF token before counting (one light request per action), and
 recovers by waiting out the ``Retry-After`` it was given.
 """
 
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -14,14 +16,15 @@ from django.test import Client
 from django.utils import timezone
 
 from hubbub.accounts.models import Account, Follow
-from hubbub.core.ratelimits import RateLimitedError, enforce, hit
-from hubbub.moderation.models import Report
+from hubbub.core.ratelimits import RateLimitedError, enforce, forget_old_counters, hit
+from hubbub.moderation.models import RateCounter, Report
 from hubbub.posts.actions import publish_note
 from hubbub.posts.models import Favourite, Post
 from tests.api.conftest import ApiClient, make_app, make_token
 from tests.api.test_ratelimit import password_grant
 from tests.conftest import logged_in
 from tests.factories import PASSWORD, AccountFactory
+from tests.live import hubbub_env
 from tests.threads import run_together
 from tests.web.test_pages import csrf_token, text_of
 
@@ -332,3 +335,68 @@ def test_reporting_through_the_api(rate_limits, alice):
     wait_out(refused)
     assert report(people[3]).status_code == 200
     assert Report.objects.count() == 3
+
+
+# Run in each of two processes: wait for the go file, count 200 hits on one
+# bucket in one window, print the counts each hit got back.
+_COUNTING = """
+import sys, time
+from pathlib import Path
+import django
+django.setup()
+from hubbub.core.ratelimits import hit
+go = Path(sys.argv[1])
+while not go.exists():
+    time.sleep(0.01)
+print(" ".join(str(hit("shared", limit=10, period=3600, now=7200.0).used)
+               for _ in range(200)))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_share_one_counter(tmp_path):
+    """Two processes on the test database (Redis when the suite has it)
+    count into one bucket at once: no count is given out twice."""
+    go = tmp_path / "go"
+    env = hubbub_env(tmp_path)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _COUNTING, str(go)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    time.sleep(0.5)
+    go.touch()
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    counts = [int(n) for out, _ in outputs for n in out.split()]
+    assert sorted(counts) == list(range(1, 401))
+    # The next window of the same bucket starts from one.
+    assert hit("shared", limit=10, period=3600, now=10800.0).used == 1
+    quota = hit("shared", limit=10, period=3600, now=10800.0)
+    assert (quota.used, quota.remaining, quota.exceeded) == (2, 8, False)
+
+
+def test_finished_windows_are_forgotten(settings):
+    settings.REDIS_URL = ""  # the database's counters
+    hit("gone", limit=5, period=60, now=60.0)
+    hit("kept", limit=5, period=60, now=time.time())
+    assert forget_old_counters() == 1
+    assert list(RateCounter.objects.values_list("bucket", flat=True)) == [
+        "ratelimit:kept:60"
+    ]
+    assert hit("kept", limit=5, period=60).used == 2
+
+
+def test_a_long_subject_is_counted_under_a_fixed_size_key(settings):
+    settings.REDIS_URL = ""
+    handle = "x" * 500
+    assert [hit(f"login:account:{handle}", limit=1, period=60).used for _ in "ab"] == [
+        1,
+        2,
+    ]
+    assert RateCounter.objects.get().bucket.startswith("ratelimit:sha256:")
