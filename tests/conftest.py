@@ -19,6 +19,9 @@ from hubbub.moderation.models import RateCounter
 from hubbub.timelines.redis_store import client as redis_client
 from tests.factories import PASSWORD
 
+# The visibility matrices' world, used by the web and API matrices.
+pytest_plugins = ["tests.visibility_world"]
+
 # Deadlines measure wall time, which a loaded CI machine cannot promise.
 hypothesis_settings.register_profile("hubbub", deadline=None)
 hypothesis_settings.load_profile("hubbub")

@@ -14,10 +14,6 @@ from hubbub.accounts.models import Account
 from hubbub.api.actions import register_application
 from hubbub.api.models import Application
 
-# The visibility matrix's world (ava's notes and her audience), shared with
-# the web pages' matrix so both check one rule against one world.
-from tests.web.test_visibility_matrix import world  # noqa: F401
-
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():

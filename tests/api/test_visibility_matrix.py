@@ -21,7 +21,7 @@ import pytest
 from hubbub.notifications.models import Notification
 from hubbub.posts.models import Favourite, Post
 from tests.api.conftest import ApiClient, make_token
-from tests.web.test_visibility_matrix import (
+from tests.visibility_world import (
     ANONYMOUS,
     AUTHOR,
     BLOCKED,
@@ -31,10 +31,10 @@ from tests.web.test_visibility_matrix import (
     VIEWERS,
     Note,
     World,
-    _home,
-    _notified,
-    _public_only,
+    in_home,
     may_see,
+    notified,
+    public_only,
 )
 
 pytestmark = pytest.mark.django_db
@@ -214,15 +214,19 @@ def _none(viewer: str, note: Note) -> bool:
 
 
 LISTINGS: dict[tuple[str, str], Listing] = {
-    ("GET", "/api/v1/timelines/home"): ("/api/v1/timelines/home?limit=40", _home, 401),
+    ("GET", "/api/v1/timelines/home"): (
+        "/api/v1/timelines/home?limit=40",
+        in_home,
+        401,
+    ),
     ("GET", "/api/v1/timelines/public"): (
         "/api/v1/timelines/public?limit=40",
-        _public_only,
+        public_only,
         200,
     ),
     ("GET", "/api/v1/timelines/tag/{hashtag}"): (
         f"/api/v1/timelines/tag/{TAG}?limit=40",
-        _public_only,
+        public_only,
         200,
     ),
     ("GET", "/api/v1/accounts/{id}/statuses"): (
@@ -239,7 +243,7 @@ LISTINGS: dict[tuple[str, str], Listing] = {
     ("GET", "/api/v1/statuses"): ("/api/v1/statuses?{every_note}", may_see, 200),
     ("GET", "/api/v1/notifications"): (
         "/api/v1/notifications?limit=80",
-        _notified,
+        notified,
         401,
     ),
     # Nobody has favourited anything yet; the actions test fills it.
