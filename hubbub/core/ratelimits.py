@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -45,7 +46,12 @@ ACTIONS = {
     "report": "reporting",
     "signup": "signing up",
     "login": "logging in",
+    "delete": "deleting and taking back boosts",
+    "app": "registering apps",
+    "change": "making changes",
 }
+# Methods that change nothing, so no ``change`` limit counts them.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The API's and OAuth's refusals are JSON; every other path gets a page.
 JSON_PATHS = ("/api/", "/oauth/")
 
@@ -248,7 +254,13 @@ def refusal(request: HttpRequest, error: RateLimitedError) -> HttpResponse:
 
 
 class RateLimitMiddleware:
-    """Tell actions the caller's address; answer their refusals."""
+    """Tell actions the caller's address; count every change; answer refusals.
+
+    Each request that may change something (any method but GET, HEAD and
+    OPTIONS) counts toward the ``change`` limit before its view runs, per
+    signed-in account and per address, so an endpoint without a limit of
+    its own still has this one (the API's tokens have ``api.ratelimit``'s).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -259,6 +271,24 @@ class RateLimitMiddleware:
             return self.get_response(request)
         finally:
             _address.reset(token)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view: Callable[..., HttpResponse],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        """Count a change against its limit; refuse it over the limit."""
+        if request.method in SAFE_METHODS:
+            return None
+        user = getattr(request, "user", None)
+        account = user if isinstance(user, Account) else None
+        try:
+            enforce("change", account=account)
+        except RateLimitedError as error:
+            return refusal(request, error)
+        return None
 
     def process_exception(
         self, request: HttpRequest, exception: Exception
