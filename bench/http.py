@@ -56,15 +56,22 @@ class Server:
     """One granian process group serving ``app``; stopped on exit."""
 
     def __init__(
-        self, name: str, app: str, log_dir: Path, extra_env: dict[str, str]
+        self, name: str, app: str, log_dir: Path, extra_env: dict[str, str | None]
     ) -> None:
+        """``extra_env`` adds to the environment; None removes a variable."""
         from hubbub.core.management.commands.serve import web_command
 
         self.name, self.port = name, free_port()
         self.cmd = web_command(host=HOST, port=self.port, workers=WORKERS)
         assert self.cmd[-1] == "hubbub.wsgi:application", self.cmd
         self.cmd[-1] = app
-        self.env = {**env.server_env(), **extra_env}
+        if var_dir := extra_env.get("HUBBUB_VAR_DIR"):
+            # Its static files are those of its own data directory.
+            mount = self.cmd.index("--static-path-mount") + 1
+            self.cmd[mount] = str(Path(var_dir).resolve() / "static")
+        self.env = {
+            k: v for k, v in {**env.server_env(), **extra_env}.items() if v is not None
+        }
         self.log_path = log_dir / f"granian-{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -109,10 +116,12 @@ class Server:
             proc.wait(timeout=15)
 
 
-def get(port: int, path: str, cookie: str) -> tuple[int, bytes]:
+def get(port: int, path: str, cookie: str, token: str = "") -> tuple[int, bytes]:
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
         headers = {"Cookie": cookie} if cookie else {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         conn.request("GET", path, headers=headers)
         response = conn.getresponse()
         return response.status, response.read()
@@ -155,12 +164,14 @@ end
 """
 
 
-def wrk(port: int, script: Path, seconds: float) -> dict[str, float]:
+def wrk(
+    port: int, script: Path, seconds: float, connections: int = CONNECTIONS
+) -> dict[str, float]:
     out = subprocess.run(
         [
             "wrk",
             "-t1",
-            f"-c{CONNECTIONS}",
+            f"-c{connections}",
             f"-d{seconds:g}s",
             "--latency",
             "--timeout",

@@ -6,6 +6,7 @@ hubbub streaming    run only the streaming server (ASGI)
 hubbub worker       run only a task worker (with the fan-out sweeper)
 hubbub demo         seed the demo community into an empty database
 hubbub createuser   create an account
+hubbub bench        run the benchmark suite (from a source checkout)
 hubbub <anything>   any Django management command (migrate, shell, ...)
 """
 

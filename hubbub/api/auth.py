@@ -2,7 +2,9 @@
 
 The token is looked up once per request (by the SHA-256 that
 django-oauth-toolkit stores instead of the token) and checked on every
-request, so a revoked token stops working at once.
+request, so a revoked token stops working at once. The lookup is one
+query with the account, compiled once (``hubbub.core.prepared``): every
+API request pays for it.
 """
 
 import hashlib
@@ -10,13 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from oauth2_provider.models import get_access_token_model
+from oauth2_provider.models import AbstractAccessToken, get_access_token_model
 
 from hubbub.accounts.models import Account
 from hubbub.api.http import ApiError
-from hubbub.api.models import Application
 from hubbub.api.scopes import covers, parse_scopes
+from hubbub.core.prepared import PreparedQueries, Stand
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,7 +33,7 @@ class Credentials:
     """A valid token: its app, its account (None for an app token), scopes."""
 
     token_id: int
-    application: Application | None
+    application_id: int | None
     account: Account | None
     scopes: frozenset[str]
 
@@ -59,23 +62,35 @@ def load_token(token: str) -> Credentials | None:
 
     The streaming server checks its connections' tokens with this too.
     """
-    row = (
-        get_access_token_model()
-        .objects.select_related("user", "application")
-        .filter(token_checksum=token_checksum(token))
-        .first()
+    rows = _tokens.run(
+        "by checksum", _token_by_checksum, values={"checksum": token_checksum(token)}
     )
-    if row is None:
+    if not rows:
         return None
+    row = rows[0]
     account = row.user
     if account is not None and not account.is_active:
         return None
     return Credentials(
-        token_id=row.pk,
-        application=row.application,
+        token_id=row.id,
+        application_id=row.application_id,
         account=account,
         scopes=parse_scopes(row.scope),
     )
+
+
+_tokens: PreparedQueries[AbstractAccessToken] = PreparedQueries(
+    get_access_token_model()
+)
+
+
+def _token_by_checksum(stand: Stand) -> QuerySet[AbstractAccessToken]:
+    tokens: QuerySet[AbstractAccessToken] = (
+        get_access_token_model()
+        .objects.select_related("user")
+        .filter(token_checksum=stand.text("checksum"))[:1]
+    )
+    return tokens
 
 
 def credentials(request: HttpRequest) -> Credentials | None:

@@ -111,17 +111,24 @@ def load_page_data(viewer: Account | None, posts: list[Post]) -> PageData:
     The viewer's own flags come annotated on the posts (``with_viewer_flags``).
     """
     shown = {p.id for p in posts} | {p.reblog_of.id for p in posts if p.reblog_of}
+    # The timeline queries load the parents of the page's own replies with
+    # them; only the parents of boosted replies are left to look up.
+    reply_authors = {
+        p.in_reply_to_id: p.in_reply_to.author_id
+        for p in posts
+        if p.in_reply_to_id and Post.in_reply_to.is_cached(p) and p.in_reply_to
+    }
     parents = {
         parent
         for p in posts
         for parent in (p.in_reply_to_id, p.reblog_of and p.reblog_of.in_reply_to_id)
-        if parent
+        if parent and parent not in reply_authors
     }
     mentions, tags = mentions_and_tags(shown)
     originals = [p.reblog_of or p for p in posts]
     return PageData(
         viewer=viewer,
-        reply_authors=author_ids(parents),
+        reply_authors=reply_authors | author_ids(parents),
         mentions=mentions,
         tags=tags,
         stories=stories_for_posts({p.id for p in originals if p.kind == Kind.STORY}),

@@ -10,13 +10,14 @@ iterable turns the rows into model instances.
 
 The query still comes from the same ORM code (``visible_posts`` stays the
 one visibility rule); only its compilation is reused. What may differ
-between runs must reach the query through a stand-in: a number from
-``Stand.value`` (a parameter) or an SQL fragment from ``Stand.fragment``
-(a subquery or id list chosen per run, such as a timeline store's ids).
-Everything else is taken as fixed for the shape's key.
+between runs must reach the query through a stand-in: a parameter from
+``Stand.value`` (a number) or ``Stand.text`` (a string), or an SQL fragment
+from ``Stand.fragment`` (a subquery or id list chosen per run, such as a
+timeline store's ids). Everything else is taken as fixed for the shape's key.
 """
 
 import copy
+import weakref
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -29,6 +30,8 @@ from django.db.models.sql.compiler import SQLCompiler
 # Stand-in parameters count down from here: negative, far below any id or
 # count hubbub writes, so a parameter equal to one is that stand-in.
 _FIRST_STAND_IN = -0x4855_4242_5542_0000
+# A text stand-in: a NUL byte, which no stored text holds, and its name.
+_TEXT_STAND_IN = "\x00hubbub-stand-in-{}"
 # A fragment's place in the SQL; never valid SQL, so a missed one fails.
 _FRAGMENT = "@@hubbub-fragment-{}@@"
 
@@ -40,12 +43,22 @@ class Stand:
     """Hands out the stand-ins a prepared query is built from."""
 
     def __init__(self) -> None:
-        self.values: dict[str, int] = {}
+        self.values: dict[str, int | str] = {}
         self.fragments: dict[str, str] = {}
 
     def value(self, name: str) -> int:
         """Return the stand-in parameter for ``name``."""
-        return self.values.setdefault(name, _FIRST_STAND_IN - len(self.values))
+        value = self.values.setdefault(name, _FIRST_STAND_IN - len(self.values))
+        if not isinstance(value, int):
+            raise TypeError(f"{name!r} is a text stand-in")
+        return value
+
+    def text(self, name: str) -> str:
+        """Return the stand-in parameter for ``name``, a string."""
+        value = self.values.setdefault(name, _TEXT_STAND_IN.format(name))
+        if not isinstance(value, str):
+            raise TypeError(f"{name!r} is a number stand-in")
+        return value
 
     def fragment(self, name: str) -> RawSQL:
         """Return the stand-in for ``name``'s SQL fragment (a subquery)."""
@@ -61,6 +74,13 @@ class _Compiled:
         sql, params = compiler.as_sql()
         self.model = queryset.model
         self.compiler = compiler
+        # Readers of one field from a row, by path (Rows.column).
+        self.readers: dict[tuple[str, ...], Callable[[tuple[Any, ...]], Any]] = {}
+        # Which converter turns each column into Python, per connection:
+        # working it out takes longer than converting a page's rows.
+        self._converters: weakref.WeakKeyDictionary[Any, dict[int, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
         stand_ins = {v: name for name, v in stand.values.items()}
         for name, value in stand.values.items():
             if value not in params or str(value) in sql:
@@ -83,8 +103,18 @@ class _Compiled:
             self.fragment_names.append(name)
         self.pieces.append(_take_params(rest, remaining, stand_ins))
 
+    def converters(self, compiler: SQLCompiler) -> dict[int, Any]:
+        """Return ``compiler.get_converters`` for this shape's columns."""
+        found = self._converters.get(compiler.connection)
+        if found is None:
+            columns = [s[0] for s in compiler.select[: compiler.col_count]]
+            found = self._converters[compiler.connection] = compiler.get_converters(
+                columns
+            )
+        return found
+
     def sql(
-        self, values: dict[str, int], fragments: dict[str, Fragment]
+        self, values: dict[str, int | str], fragments: dict[str, Fragment]
     ) -> tuple[str, list[Any]]:
         sql_parts: list[str] = []
         params: list[Any] = []
@@ -108,23 +138,26 @@ class _Compiled:
 
 
 def _take_params(
-    text: str, params: list[Any], stand_ins: dict[int, str]
+    text: str, params: list[Any], stand_ins: dict[int | str, str]
 ) -> tuple[str, list[tuple[bool, Any]]]:
     """Pop the parameters ``text`` uses off the front of ``params``."""
     count = text.replace("%%", "").count("%s")
     taken, params[:count] = params[:count], []
     return text, [
-        (True, stand_ins[p]) if isinstance(p, int) and p in stand_ins else (False, p)
+        (True, stand_ins[p])
+        if isinstance(p, int | str) and p in stand_ins
+        else (False, p)
         for p in taken
     ]
 
 
 class _CompiledQuery(Query):
-    """A query whose SQL is already written: its compiler only runs it."""
+    """A query whose SQL is already written and already run: its compiler
+    only hands over the rows."""
 
-    def __init__(self, compiled: _Compiled, sql: str, params: list[Any]) -> None:
+    def __init__(self, compiled: _Compiled, rows: list[tuple[Any, ...]]) -> None:
         super().__init__(compiled.model)
-        self._prepared, self._sql, self._params = compiled, sql, params
+        self._prepared, self._rows = compiled, rows
 
     def get_compiler(
         self, using: str | None = None, connection: Any = None, elide_empty: bool = True
@@ -136,13 +169,79 @@ class _CompiledQuery(Query):
         alias: str = using or compiler.using or DEFAULT_DB_ALIAS
         compiler.using = alias
         compiler.connection = connection or connections[alias]
-        sql, params = self._sql, tuple(self._params)
-        # Only this copy answers with the stored SQL.
-        compiler.as_sql = lambda *args, **kwargs: (sql, params)  # type: ignore[method-assign]
+        rows = self._rows
+        # Only this copy answers, with the rows already fetched (in one
+        # chunk, as execute_sql would give them).
+        compiler.execute_sql = lambda *args, **kwargs: [rows]  # type: ignore[method-assign, assignment]
+        converters = self._prepared.converters(compiler)
+        compiler.get_converters = lambda expressions: converters  # type: ignore[method-assign]
         return compiler
 
     def clone(self) -> "_CompiledQuery":
         raise TypeError("A prepared query cannot be filtered further.")
+
+
+class Rows[M: Model]:
+    """The rows of one run of a prepared query, as the database driver gave
+    them, turned into model instances only when asked.
+
+    A page that can answer from a cache keyed on the rows never pays for
+    building the instances.
+    """
+
+    def __init__(
+        self, compiled: _Compiled, rows: list[tuple[Any, ...]], using: str
+    ) -> None:
+        self.rows = rows
+        self._compiled, self._using = compiled, using
+        self._instances: list[M] | None = None
+
+    def instances(self) -> list[M]:
+        """Return the rows as model instances (built once), as the queryset
+        the query was built from would have returned them."""
+        if self._instances is None:
+            query = _CompiledQuery(self._compiled, self.rows)
+            model = self._compiled.model
+            self._instances = list(
+                QuerySet(model=model, query=query, using=self._using)
+            )
+        return self._instances
+
+    def column(self, *path: str) -> Callable[[tuple[Any, ...]], Any]:
+        """Return a reader of the field at ``path`` (relations, then the
+        field's attribute name, as in ``("reblog_of", "created_at")``)
+        from one row, converted as the model instance would hold it."""
+        read = self._compiled.readers.get(path)
+        if read is None:
+            read = self._compiled.readers[path] = self._reader(path)
+        return read
+
+    def _reader(self, path: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Any]:
+        compiler = self._compiled.compiler
+        klass_info: dict[str, Any] = compiler.klass_info or {}
+        *relations, attname = path
+        for name in relations:
+            klass_info = next(
+                info
+                for info in klass_info["related_klass_infos"]
+                if info["field"].name == name
+            )
+        index = next(
+            i
+            for i in klass_info["select_fields"]
+            if compiler.select[i][0].target.attname == attname
+        )
+        expression = compiler.select[index][0]
+        converters = compiler.get_converters([expression]).get(0, ((), None))[0]
+        connection = connections[self._using]
+
+        def read(row: tuple[Any, ...]) -> Any:
+            value = row[index]
+            for convert in converters:
+                value = convert(value, expression, connection)
+            return value
+
+        return read
 
 
 class PreparedQueries[M: Model]:
@@ -157,16 +256,28 @@ class PreparedQueries[M: Model]:
         key: Hashable,
         build: Callable[[Stand], QuerySet[M]],
         *,
-        values: dict[str, int],
+        values: dict[str, int | str],
         fragments: dict[str, Fragment] | None = None,
     ) -> list[M]:
         """Return the rows of the query ``build`` makes, with ``values`` and
-        ``fragments`` in place of its stand-ins.
+        ``fragments`` in place of its stand-ins, as model instances.
 
         ``key`` names the shape: every input to ``build`` that is not a
         stand-in (which cursors are set, the page size, ...). ``build`` is
         called only the first time a key is seen on a database.
         """
+        return self.rows(key, build, values=values, fragments=fragments).instances()
+
+    def rows(
+        self,
+        key: Hashable,
+        build: Callable[[Stand], QuerySet[M]],
+        *,
+        values: dict[str, int | str],
+        fragments: dict[str, Fragment] | None = None,
+    ) -> Rows[M]:
+        """Return what ``run`` returns as the driver's rows, to be built
+        into instances only if needed."""
         using = router.db_for_read(self.model)
         compiled = self._compiled.get((using, key))
         if compiled is None:
@@ -174,5 +285,7 @@ class PreparedQueries[M: Model]:
             compiled = _Compiled(build(stand), stand, using)
             self._compiled[(using, key)] = compiled
         sql, params = compiled.sql(values, fragments or {})
-        query = _CompiledQuery(compiled, sql, params)
-        return list(QuerySet(model=self.model, query=query, using=using))
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return Rows(compiled, rows, using)

@@ -291,7 +291,7 @@ def session_credentials(session_key: str) -> Credentials | None:
         return None
     # A session sees what its pages show: everything a "read" token would.
     return Credentials(
-        token_id=0, application=None, account=user, scopes=frozenset({"read"})
+        token_id=0, application_id=None, account=user, scopes=frozenset({"read"})
     )
 
 

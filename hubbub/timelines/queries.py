@@ -1,7 +1,7 @@
 """Reads of timelines: one page of posts, in id order."""
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from django.db.models import Model, Q, QuerySet
@@ -9,7 +9,7 @@ from django.db.models import Model, Q, QuerySet
 from hubbub.accounts.models import Account
 from hubbub.accounts.signal import broadcaster
 from hubbub.core.db import replica_reads
-from hubbub.core.prepared import PreparedQueries, Stand
+from hubbub.core.prepared import PreparedQueries, Rows, Stand
 from hubbub.posts.models import Post
 from hubbub.posts.queries import (
     public_posts,
@@ -22,7 +22,7 @@ from hubbub.posts.queries import (
 from hubbub.timelines.store import PageBounds, get_store
 
 # Loads one page for a given set of cursors (the web and API page the same way).
-PageLoader = Callable[[PageBounds], list[Post]]
+PageLoader = Callable[[PageBounds], "list[Post] | list[TimelineRow]"]
 Row = TypeVar("Row", bound=Model)
 
 
@@ -59,6 +59,28 @@ _home_pages = PreparedQueries(Post)
 _LARGEST_ID = 2**63 - 1
 
 
+@dataclass(frozen=True)
+class TimelineRow:
+    """One post of a home timeline page, as its SQL row.
+
+    A page can be shown from renderings kept under the rows
+    (``hubbub.web.fragments``); the page's model instances are built, all
+    at once, only when one is asked for.
+    """
+
+    id: int
+    page: Rows[Post]
+    index: int
+
+    @property
+    def row(self) -> tuple[object, ...]:
+        return self.page.rows[self.index]
+
+    @property
+    def post(self) -> Post:
+        return self.page.instances()[self.index]
+
+
 def home_timeline(
     viewer: Account, bounds: PageBounds, *, brief_authors: bool = False
 ) -> list[Post]:
@@ -67,6 +89,14 @@ def home_timeline(
     With ``brief_authors`` the accounts carry only what a page shows of
     them (``with_brief_authors``).
     """
+    return [row.post for row in home_timeline_rows(viewer, bounds, brief_authors)]
+
+
+def home_timeline_rows(
+    viewer: Account, bounds: PageBounds, brief_authors: bool = False
+) -> list[TimelineRow]:
+    """Return one page of ``viewer``'s home timeline as rows (see
+    ``home_timeline``)."""
     # Ids are signed 64-bit. The prepared query takes cursors as parameters,
     # which the database would refuse past that range, so a cursor above
     # every id is settled here: nothing is newer, everything is older.
@@ -97,12 +127,14 @@ def home_timeline(
         authors = with_brief_authors if brief_authors else with_authors
         return _page_query(with_viewer_flags(authors(posts), reader), page)
 
-    rows = _home_pages.run(
+    page = _home_pages.rows(
         (tuple(cursors), bounds.limit, brief_authors, viewer.quiet_broadcasters),
         build,
         values={"viewer": viewer.pk, **cursors},
         fragments={"entries": get_store().entry_ids(viewer.pk, bounds)},
     )
+    post_id = page.column("id")
+    rows = [TimelineRow(post_id(row), page, i) for i, row in enumerate(page.rows)]
     return rows[::-1] if bounds.ascending else rows
 
 

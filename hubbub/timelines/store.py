@@ -173,14 +173,16 @@ class SQLTimelineStore:
         batch = settings.HUBBUB_FANOUT_BATCH_SIZE
         follow = Follow._meta.db_table
         with connection.cursor() as cursor:
-            # The batch's last follower bounds this batch and starts the next.
+            # The batch's last follower bounds this batch and starts the
+            # next, if anyone follows after it: a batch that ends with the
+            # last follower is the last, with no empty one after it.
             cursor.execute(
                 f"SELECT follower_id FROM {follow} WHERE followee_id = %s"  # noqa: S608
-                " AND follower_id > %s ORDER BY follower_id LIMIT 1 OFFSET %s",
+                " AND follower_id > %s ORDER BY follower_id LIMIT 2 OFFSET %s",
                 [post.author_id, after_follower_id, batch - 1],
             )
-            row = cursor.fetchone()
-        upper = row[0] if row else None
+            rows = cursor.fetchall()
+        upper = rows[0][0] if len(rows) == 2 else None
         if upper is None:
             self._insert_for_followers(
                 post, " AND f.follower_id > %s", [after_follower_id]

@@ -11,7 +11,13 @@ changes the key does too, so an edit, a delete, a favourite or a new
 display name is never shown stale, and nothing needs invalidating; old
 entries simply age out. Because an entry is a pure function of its key,
 each process keeps its own, with nothing to share. The empty composer
-above a timeline is kept the same way, under where its form returns to.
+above a timeline is kept the same way, under where its form returns to,
+and so is every page's header, under who is signed in and which page it is.
+
+A home timeline page goes further: its notes come as SQL rows
+(``timelines.queries.TimelineRow``), and each rendering is kept under its
+whole row, so a page whose renderings are all kept never builds a model
+instance, and nothing it shows can be left out of the key.
 
 The forms' CSRF token differs per request, so a stand-in is rendered in
 its place and swapped for the page's token on the way out.
@@ -19,11 +25,12 @@ its place and swapped for the page's token on the way out.
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from functools import cache
 
 from django.conf import settings
 from django.template import Context
+from django.urls import get_script_prefix
 from django.utils.crypto import salted_hmac
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -31,10 +38,12 @@ from django.utils.translation import get_language
 from hubbub.accounts.models import Account
 from hubbub.posts.models import Post
 from hubbub.posts.queries import promotion_collapsed
+from hubbub.timelines.queries import TimelineRow
 from hubbub.web.templatetags.hubbub import ago
 
 POST_TEMPLATE = "web/partials/post.html"
 COMPOSE_TEMPLATE = "web/partials/compose.html"
+HEADER_TEMPLATE = "web/partials/site_header.html"
 
 
 @cache
@@ -94,7 +103,41 @@ def render_post(context: Context, post: Post) -> SafeString:
     next_url = _next_url(context)
     collapsed = promotion_collapsed(post, user if isinstance(user, Account) else None)
     key = fingerprint(post, viewer_id=viewer_id, next_url=next_url, collapsed=collapsed)
-    return _render(context, POST_TEMPLATE, key, post=post, next_url=next_url)
+    return _render(
+        context, POST_TEMPLATE, key, lambda: {"post": post, "next_url": next_url}
+    )
+
+
+def render_row(context: Context, row: TimelineRow) -> SafeString:
+    """Render ``post.html`` for one post of a home timeline page, reusing
+    an earlier rendering of the same row for the same viewer.
+
+    The row holds every column the rendering can show, so it stands in for
+    the fingerprint; the viewer (whose choices and own notes change the
+    buttons and the promotional label), the "ago" wording and where the
+    forms return to complete the key. The page's model instances are
+    built only if a rendering is missing.
+    """
+    user = context["user"]
+    page = row.page
+    raw = row.row
+    created_at = (
+        page.column("reblog_of", "created_at")
+        if page.column("reblog_of_id")(raw) is not None
+        else page.column("created_at")
+    )(raw)
+    next_url = _next_url(context)
+    key = (
+        raw,
+        user.pk,
+        user.promotional_posts,
+        ago(created_at),
+        next_url,
+        get_language(),
+    )
+    return _render(
+        context, POST_TEMPLATE, key, lambda: {"post": row.post, "next_url": next_url}
+    )
 
 
 def render_compose(context: Context) -> SafeString:
@@ -107,8 +150,28 @@ def render_compose(context: Context) -> SafeString:
     next_url = _next_url(context)
     key = (next_url, settings.HUBBUB_MAX_CHARACTERS, get_language())
     return _render(
-        context, COMPOSE_TEMPLATE, key, next_url=next_url, draft_used=0, new_post=None
+        context,
+        COMPOSE_TEMPLATE,
+        key,
+        lambda: {"next_url": next_url, "draft_used": 0, "new_post": None},
     )
+
+
+def render_site_header(context: Context) -> SafeString:
+    """Render ``site_header.html`` (every page's navigation), kept under
+    everything it shows: who is signed in, the current page, the site's
+    title and the prefix its addresses are reversed under."""
+    user = context.get("user")
+    account = user if isinstance(user, Account) else None
+    match = context["request"].resolver_match
+    key = (
+        account and (account.pk, account.username, account.is_staff),
+        match.url_name if match else None,
+        context.get("site_title"),
+        get_script_prefix(),
+        get_language(),
+    )
+    return _render(context, HEADER_TEMPLATE, key, dict)
 
 
 def _next_url(context: Context) -> str:
@@ -152,16 +215,19 @@ kept = _Kept(5000)
 
 
 def _render(
-    context: Context, name: str, shown: tuple[object, ...], **values: object
+    context: Context,
+    name: str,
+    shown: tuple[object, ...],
+    values: Callable[[], dict[str, object]],
 ) -> SafeString:
-    """Render template ``name`` with ``values`` pushed onto ``context``, or
+    """Render template ``name`` with ``values()`` pushed onto ``context``, or
     reuse the rendering kept under ``shown`` (everything it shows)."""
     key = (name, shown)
     stand_in = _token_stand_in(settings.SECRET_KEY)
     html = kept.get(key)
     if html is None:
         template = context.template.engine.get_template(name)  # type: ignore[union-attr]
-        with context.push(csrf_token=stand_in, **values):
+        with context.push(csrf_token=stand_in, **values()):
             html = template.render(context)
         kept.put(key, html)
     if stand_in in html:

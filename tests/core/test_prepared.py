@@ -94,3 +94,22 @@ def test_shapes_are_kept_apart(alice):
         lambda s: Post.objects.exclude(author_id=s.value("who")),
         values={"who": alice.pk},
     ) == [other]
+
+
+def test_a_rows_columns_read_as_the_instances_hold_them(alice, bob):
+    note = PostFactory(author=bob)
+    boost = PostFactory(author=alice, reblog_of=note)
+    rows = PreparedQueries(Post).rows(
+        "boosts",
+        lambda s: with_authors(Post.objects.filter(author_id=s.value("who"))),
+        values={"who": alice.pk},
+    )
+
+    (row,) = rows.rows
+    assert rows.column("id")(row) == boost.id
+    # Converted as the model holds it (a string on SQLite before that).
+    assert rows.column("reblog_of", "created_at")(row) == note.created_at
+    assert rows.column("reblog_of", "author", "username")(row) == bob.username
+    # The same rows, built into instances once.
+    assert rows.instances() == [boost]
+    assert rows.instances()[0] is rows.instances()[0]

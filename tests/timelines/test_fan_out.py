@@ -59,7 +59,8 @@ def count_batches(monkeypatch):
 
 @pytest.mark.parametrize(
     ("followers", "batches"),
-    [(0, 1), (1, 1), (3, 2), (6, 3), (7, 3)],
+    # A batch that reaches the last follower is the last: none empty after it.
+    [(0, 1), (1, 1), (3, 1), (4, 2), (6, 2), (7, 3)],
 )
 def test_fan_out_writes_one_row_per_follower_in_batches(
     bob, settings, run_jobs, count_batches, followers, batches

@@ -58,8 +58,8 @@ def article(client: Client, post: Post) -> str:
 
 def test_a_second_load_comes_from_the_cache_and_matches_the_first(alice_client, note):
     first = article(alice_client, note)
-    # The note, and the composer above it.
-    assert len(fragments.kept) == 2
+    # The note, the composer above it and the site's header.
+    assert len(fragments.kept) == 3
 
     second = article(alice_client, note)
 
@@ -166,3 +166,19 @@ def test_the_home_page_is_at_most_three_queries(alice_client, bob, note, run_job
     # The session (unless Redis caches it), the account and the page.
     session = 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
     assert len(queries) == 2 + session, [q["sql"][:80] for q in queries]
+
+
+def test_the_header_follows_the_reader_and_the_page(alice_client, alice):
+    home = alice_client.get("/").content.decode()
+    public = alice_client.get("/public").content.decode()
+    assert re.search(r'href="/" aria-current="page">Home', home)
+    assert re.search(r'href="/public" aria-current="page">Public', public)
+    assert not re.search(r'aria-current="page">Home', public)
+    assert "Moderation</a>" not in public
+
+    alice.is_staff = True
+    alice.save(update_fields=["is_staff"])
+    public = alice_client.get("/public").content.decode()
+
+    assert "Moderation</a>" in public
+    assert "Log out @alice" in public

@@ -8,7 +8,11 @@ from hubbub.api import schemas
 from hubbub.api.actions import register_application
 from hubbub.api.auth import credentials, requires
 from hubbub.api.http import json_response, not_found
-from hubbub.api.models import APP_NAME_MAX_LENGTH, APP_WEBSITE_MAX_LENGTH
+from hubbub.api.models import (
+    APP_NAME_MAX_LENGTH,
+    APP_WEBSITE_MAX_LENGTH,
+    Application,
+)
 from hubbub.api.parsing import StringList
 from hubbub.api.serializers import application
 
@@ -53,6 +57,6 @@ def create_app(request: HttpRequest, payload: AppForm) -> HttpResponse:
 def verify_app_credentials(request: HttpRequest) -> HttpResponse:
     """Return the app the token belongs to."""
     found = credentials(request)
-    if found is None or found.application is None:
+    if found is None or found.application_id is None:
         raise not_found()
-    return json_response(application(found.application))
+    return json_response(application(Application.objects.get(id=found.application_id)))

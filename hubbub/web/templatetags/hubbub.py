@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from hubbub.accounts.models import Account
 from hubbub.posts.models import Post
 from hubbub.posts.queries import promotion_collapsed
+from hubbub.timelines.queries import TimelineRow
 
 register = template.Library()
 
@@ -51,12 +52,15 @@ def ago(moment: datetime) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def timeline_post(context: Context, post: Post) -> SafeString:
-    """Render ``web/partials/post.html`` for a timeline's ``post``, reusing
-    an identical earlier rendering (see ``hubbub.web.fragments``)."""
+def timeline_post(context: Context, post: "Post | TimelineRow") -> SafeString:
+    """Render ``web/partials/post.html`` for a timeline's ``post`` (a home
+    timeline's row), reusing an identical earlier rendering (see
+    ``hubbub.web.fragments``)."""
     # Imported here: fragments uses the ``ago`` filter above.
-    from hubbub.web.fragments import render_post
+    from hubbub.web.fragments import render_post, render_row
 
+    if isinstance(post, TimelineRow):
+        return render_row(context, post)
     return render_post(context, post)
 
 
@@ -67,6 +71,15 @@ def composer(context: Context) -> SafeString:
     from hubbub.web.fragments import render_compose
 
     return render_compose(context)
+
+
+@register.simple_tag(takes_context=True)
+def site_header(context: Context) -> SafeString:
+    """Render ``web/partials/site_header.html``, from the cache when the
+    same reader saw it on the same page (see ``hubbub.web.fragments``)."""
+    from hubbub.web.fragments import render_site_header
+
+    return render_site_header(context)
 
 
 @register.filter

@@ -33,7 +33,7 @@ def home_page(
     return timeline_page(
         request,
         "web/home.html",
-        lambda bounds: timelines.home_timeline(viewer, bounds, brief_authors=True),
+        lambda bounds: timelines.home_timeline_rows(viewer, bounds, brief_authors=True),
         {
             "form": form,
             "draft_used": draft_length(form),
