@@ -48,12 +48,16 @@ pytestmark = pytest.mark.django_db
 WINDOW = 2
 # The least time a test has left in its window when it starts counting.
 SLACK = 1.5
+# A longer window for paths that do more per request (a story's detector
+# and preview job, an article's rendering), so three requests fit in one
+# window on a loaded machine.
+SLOW_WINDOW = 6
 
 
-def fresh_window() -> None:
-    """Sleep into the next window unless SLACK seconds of this one remain."""
-    left = WINDOW - time.time() % WINDOW
-    if left < SLACK:
+def fresh_window(window: int = WINDOW) -> None:
+    """Sleep into the next window unless most of this one remains."""
+    left = window - time.time() % window
+    if left < window - (WINDOW - SLACK):
         time.sleep(left + 0.01)
 
 
@@ -72,16 +76,16 @@ def wait_out(response) -> None:
     time.sleep(int(response["Retry-After"]))
 
 
-def assert_refused_page(response, doing: str) -> None:
+def assert_refused_page(response, doing: str, window: int = WINDOW) -> None:
     assert response.status_code == 429
     assert f"the limit for {doing}" in text_of(response)
-    assert 1 <= int(response["Retry-After"]) <= WINDOW
+    assert 1 <= int(response["Retry-After"]) <= window
 
 
-def assert_refused_api(response, doing: str) -> None:
+def assert_refused_api(response, doing: str, window: int = WINDOW) -> None:
     assert response.status_code == 429
     assert f"the limit for {doing}" in response.json()["error"]
-    assert 1 <= int(response["Retry-After"]) <= WINDOW
+    assert 1 <= int(response["Retry-After"]) <= window
     assert response["X-RateLimit-Remaining"] == "0"
 
 
@@ -467,17 +471,17 @@ def stories(author: Account, count: int) -> list[Post]:
 
 
 def test_digging_through_the_news_digg_button(rate_limits, csrf_client, alice, bob):
-    rate_limits(digg__account=(2, WINDOW))
+    rate_limits(digg__account=(2, SLOW_WINDOW))
     posts = stories(bob, 4)
     form = form_poster(logged_in(csrf_client, alice), "/news")
 
     def digg(post: Post):
         return form(f"/news/{post.id}/digg", {})
 
-    fresh_window()
+    fresh_window(SLOW_WINDOW)
     assert [digg(p).status_code for p in posts[:2]] == [302, 302]
     refused = digg(posts[2])
-    assert_refused_page(refused, "digging and favouriting")
+    assert_refused_page(refused, "digging and favouriting", SLOW_WINDOW)
     assert Favourite.objects.count() == 2
     wait_out(refused)
     assert digg(posts[3]).status_code == 302
@@ -485,17 +489,17 @@ def test_digging_through_the_news_digg_button(rate_limits, csrf_client, alice, b
 
 
 def test_digging_through_the_news_api(rate_limits, alice, bob):
-    rate_limits(digg__account=(2, WINDOW))
+    rate_limits(digg__account=(2, SLOW_WINDOW))
     posts = stories(bob, 4)
     api = ApiClient(make_token(alice, "write"))
 
     def digg(post: Post):
         return api.post(f"/api/hubbub/v1/stories/{post.id}/digg")
 
-    fresh_window()
+    fresh_window(SLOW_WINDOW)
     assert [digg(p).status_code for p in posts[:2]] == [200, 200]
     refused = digg(posts[2])
-    assert_refused_api(refused, "digging and favouriting")
+    assert_refused_api(refused, "digging and favouriting", SLOW_WINDOW)
     assert Favourite.objects.count() == 2
     wait_out(refused)
     assert digg(posts[3]).status_code == 200
@@ -503,17 +507,17 @@ def test_digging_through_the_news_api(rate_limits, alice, bob):
 
 
 def test_submitting_stories_through_the_form(rate_limits, csrf_client, alice):
-    rate_limits(story__account=(2, WINDOW))
+    rate_limits(story__account=(2, SLOW_WINDOW))
     form = form_poster(logged_in(csrf_client, alice), "/news/submit")
 
     def submit(n: int):
         data = {"url": f"https://example.com/{n}", "title": f"Story {n}"}
         return form("/news/submit", data)
 
-    fresh_window()
+    fresh_window(SLOW_WINDOW)
     assert [submit(n).status_code for n in range(2)] == [302, 302]
     refused = submit(2)
-    assert_refused_page(refused, "submitting stories")
+    assert_refused_page(refused, "submitting stories", SLOW_WINDOW)
     assert Story.objects.count() == 2
     wait_out(refused)
     assert submit(3).status_code == 302
@@ -521,17 +525,17 @@ def test_submitting_stories_through_the_form(rate_limits, csrf_client, alice):
 
 
 def test_submitting_stories_through_the_api(rate_limits, alice):
-    rate_limits(story__account=(2, WINDOW))
+    rate_limits(story__account=(2, SLOW_WINDOW))
     api = ApiClient(make_token(alice, "write"))
 
     def submit(n: int):
         data = {"url": f"https://example.com/{n}", "title": f"Story {n}"}
         return api.post_json("/api/hubbub/v1/stories", data)
 
-    fresh_window()
+    fresh_window(SLOW_WINDOW)
     assert [submit(n).status_code for n in range(2)] == [200, 200]
     refused = submit(2)
-    assert_refused_api(refused, "submitting stories")
+    assert_refused_api(refused, "submitting stories", SLOW_WINDOW)
     assert Story.objects.count() == 2
     wait_out(refused)
     assert submit(3).status_code == 200
@@ -557,17 +561,17 @@ def test_reporting_through_the_report_form(rate_limits, csrf_client, alice, bob)
 
 
 def test_commenting_on_a_story_counts_as_posting(rate_limits, csrf_client, alice, bob):
-    rate_limits(post__account=(2, WINDOW))
+    rate_limits(post__account=(2, SLOW_WINDOW))
     (story,) = stories(bob, 1)
     form = form_poster(logged_in(csrf_client, alice), "/news")
 
     def comment(n: int):
         return form(f"/news/{story.id}/comments", {"text": f"comment {n}"})
 
-    fresh_window()
+    fresh_window(SLOW_WINDOW)
     assert [comment(n).status_code for n in range(2)] == [302, 302]
     refused = comment(2)
-    assert_refused_page(refused, "posting")
+    assert_refused_page(refused, "posting", SLOW_WINDOW)
     assert Post.objects.filter(in_reply_to=story).count() == 2
     wait_out(refused)
     assert comment(3).status_code == 302
@@ -575,7 +579,7 @@ def test_commenting_on_a_story_counts_as_posting(rate_limits, csrf_client, alice
 
 
 def test_writing_articles_through_the_api_counts_as_posting(rate_limits, alice):
-    rate_limits(post__account=(2, WINDOW))
+    rate_limits(post__account=(2, SLOW_WINDOW))
     api = ApiClient(make_token(alice, "write"))
 
     def draft(n: int):
@@ -583,10 +587,10 @@ def test_writing_articles_through_the_api_counts_as_posting(rate_limits, alice):
             "/api/hubbub/v1/articles", {"title": f"Essay {n}", "source": "Words."}
         )
 
-    fresh_window()
+    fresh_window(SLOW_WINDOW)
     assert [draft(n).status_code for n in range(2)] == [200, 200]
     refused = draft(2)
-    assert_refused_api(refused, "posting")
+    assert_refused_api(refused, "posting", SLOW_WINDOW)
     assert Article.objects.count() == 2
     wait_out(refused)
     assert draft(3).status_code == 200
