@@ -233,9 +233,10 @@ def _visible_original(viewer: Account, post: Post) -> Post:
 def favourite_post(account: Account, *, post: Post) -> Favourite:
     """Favourite ``post`` (a boost's original); favouriting twice is a no-op.
 
-    On a story this is a digg. The author is told by ``notify_favourite``
-    after commit. Raises Http404 for a post ``account`` may not see, and
-    RateLimitedError over the digging limit.
+    On a story this is a digg, which notifies nobody by itself (news tells
+    the submitter when the story is promoted); on any other post the author
+    is told by ``notify_favourite`` after commit. Raises Http404 for a post
+    ``account`` may not see, and RateLimitedError over the digging limit.
     """
     with transaction.atomic():
         original = _visible_original(account, post)
@@ -251,13 +252,15 @@ def favourite_post(account: Account, *, post: Post) -> Favourite:
             )
             if original.kind == Kind.STORY:
                 # A favourite of a story is a digg (imported here: news
-                # builds on posts).
+                # builds on posts). Diggs are not announced one by one; the
+                # submitter hears when the story is promoted.
                 from hubbub.news.actions import record_digg
 
                 record_digg(account, original)
-            transaction.on_commit(
-                lambda: notification_tasks.notify_favourite.enqueue(favourite.id)
-            )
+            else:
+                transaction.on_commit(
+                    lambda: notification_tasks.notify_favourite.enqueue(favourite.id)
+                )
     return favourite
 
 
