@@ -159,3 +159,16 @@ def test_the_detector_labels_an_advert_story(alice):
     post = Story.objects.get().post
     assert post.promotional_source == PromotionalSource.DETECTOR
     assert LogEntry.objects.get().post_id == post.id
+
+
+def test_the_detector_reads_a_long_articles_opening(alice):
+    """A pitch in the opening labels an article, whatever follows; the
+    detector reads only the opening, so a long article costs little."""
+    api = ApiClient(make_token(alice, "write read"))
+    filler = " ".join(["The river rose slowly through the night."] * 3000)
+    pitched = publish_through_the_api(api, ADVERT_TITLE, f"{ADVERT_TEXT}\n\n{filler}")
+    assert pitched.promotional_source == PromotionalSource.DETECTOR
+    buried = publish_through_the_api(
+        api, "Notes from the flood", f"{filler}\n\n{ADVERT_TEXT}"
+    )
+    assert buried.promotional_source == ""
