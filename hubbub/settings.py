@@ -270,6 +270,7 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "hubbub.accounts.sessions"
 
 # The job queue: the database (the embedded default) or Redis through RQ.
 # HUBBUB_TASK_QUEUE=database keeps jobs in the database even with Redis.
