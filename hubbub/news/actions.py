@@ -62,6 +62,7 @@ from hubbub.news.models import (
 from hubbub.posts import actions as post_actions
 from hubbub.posts.models import Favourite, Kind, Post, Visibility
 from hubbub.posts.queries import visible_posts
+from hubbub.posts.rendering import parse_text
 from hubbub.timelines.store import get_store
 
 # A second submission of the same link within 30 days leads to the first
@@ -127,7 +128,13 @@ def _story_html(title: str, url: str, blurb: str) -> str:
 
 
 def submit_story(
-    author: Account, *, url: str, title: str, blurb: str = "", topic: str = ""
+    author: Account,
+    *,
+    url: str,
+    title: str,
+    blurb: str = "",
+    topic: str = "",
+    promotional: bool = False,
 ) -> Submission:
     """Submit a link to Upcoming, or lead to the story that already has it.
 
@@ -141,7 +148,9 @@ def submit_story(
     with ``created`` False. Over the submitting limit it raises
     RateLimitedError. The story is a public post of kind ``story`` in
     its own conversation; its link preview is fetched by ``fetch_preview``
-    after commit, through the SSRF-safe fetcher.
+    after commit, through the SSRF-safe fetcher. It is labelled promotional
+    as a note is (``label_for_new_post``): ``promotional`` is the submitter
+    saying so, as #ad or #sponsored in the title or blurb do.
     """
     try:
         normalised = links.normalise_url(url)
@@ -175,7 +184,11 @@ def submit_story(
             when=now,
             conversation_id=_joined_conversation(author, normalised),
             label=label_for_new_post(
-                author, text=text, tags=(), promotional=False, is_reply=False
+                author,
+                text=text,
+                tags=parse_text(f"{title}\n{blurb}").tags,
+                promotional=promotional,
+                is_reply=False,
             ),
         )
         # Joining a conversation brings the comments already written in it.
