@@ -129,6 +129,14 @@ HUBBUB_RATE_LIMITS: dict[str, tuple[int, int]] = {
         "signup:ip": (5, 30 * 60),
         "login:account": (25, _HOUR),
         "login:ip": (25, 300),
+        "delete:account": (30, 30 * 60),
+        "app:ip": (10, _HOUR),
+        # Every other change (a form sent, an API write), counted by
+        # RateLimitMiddleware before the view runs: a ceiling on whatever
+        # has no limit of its own.
+        "change:account": (300, 300),
+        "change:new": (100, 300),
+        "change:ip": (1500, 300),
     }.items()
 }
 # Seconds the database event bus keeps an event for late subscribers.

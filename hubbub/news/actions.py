@@ -28,6 +28,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -61,6 +62,7 @@ from hubbub.news.models import (
 from hubbub.posts import actions as post_actions
 from hubbub.posts.models import Favourite, Kind, Post, Visibility
 from hubbub.posts.queries import visible_posts
+from hubbub.posts.rendering import parse_text
 from hubbub.timelines.store import get_store
 
 # A second submission of the same link within 30 days leads to the first
@@ -126,7 +128,13 @@ def _story_html(title: str, url: str, blurb: str) -> str:
 
 
 def submit_story(
-    author: Account, *, url: str, title: str, blurb: str = "", topic: str = ""
+    author: Account,
+    *,
+    url: str,
+    title: str,
+    blurb: str = "",
+    topic: str = "",
+    promotional: bool = False,
 ) -> Submission:
     """Submit a link to Upcoming, or lead to the story that already has it.
 
@@ -140,7 +148,9 @@ def submit_story(
     with ``created`` False. Over the submitting limit it raises
     RateLimitedError. The story is a public post of kind ``story`` in
     its own conversation; its link preview is fetched by ``fetch_preview``
-    after commit, through the SSRF-safe fetcher.
+    after commit, through the SSRF-safe fetcher. It is labelled promotional
+    as a note is (``label_for_new_post``): ``promotional`` is the submitter
+    saying so, as #ad or #sponsored in the title or blurb do.
     """
     try:
         normalised = links.normalise_url(url)
@@ -174,7 +184,11 @@ def submit_story(
             when=now,
             conversation_id=_joined_conversation(author, normalised),
             label=label_for_new_post(
-                author, text=text, tags=(), promotional=False, is_reply=False
+                author,
+                text=text,
+                tags=parse_text(f"{title}\n{blurb}").tags,
+                promotional=promotional,
+                is_reply=False,
             ),
         )
         # Joining a conversation brings the comments already written in it.
@@ -302,12 +316,13 @@ def digg_story(account: Account, *, story: Story | Post | int) -> None:
     """
     post_id = story if isinstance(story, int) else story.pk
     enforce("digg", account=account)
-    with transaction.atomic():
+    # One cursor for every statement: the digg is a handful of them.
+    with transaction.atomic(), connection.cursor() as cursor:
         now = timezone.now()
-        submitter_id = _insert_favourite(account, post_id, now)
+        submitter_id = _insert_favourite(cursor, account, post_id, now)
         if submitter_id is None:
             return  # dugg already
-        if not _count_digg(account, post_id, submitter_id, now):
+        if not _count_digg(cursor, account, post_id, submitter_id, now):
             raise Http404("No such story.")
 
 
@@ -325,7 +340,8 @@ def record_digg(account: Account, post: Post) -> None:
     Called by ``posts.actions.favourite_post`` inside its transaction, only
     when the favourite row was new, so double diggs never reach here.
     """
-    _count_digg(account, post.id, post.author_id, timezone.now())
+    with connection.cursor() as cursor:
+        _count_digg(cursor, account, post.id, post.author_id, timezone.now())
 
 
 def record_undigg(account_id: int, post_id: int) -> None:
@@ -646,27 +662,35 @@ def _visible_story_sql(viewer: Account, post_id: int) -> tuple[str, list[Any]]:
     )
 
 
-def _insert_favourite(account: Account, post_id: int, now: datetime) -> int | None:
+# The favourite INSERT with each database's visibility query in place,
+# built once: the prepared query's SQL is the same for every viewer.
+_add_favourite_statements: dict[str, str] = {}
+
+
+def _insert_favourite(
+    cursor: CursorWrapper, account: Account, post_id: int, now: datetime
+) -> int | None:
     """Write the favourite a digg is and count it on the post; return the
     submitter's id, or None when ``account`` had favourited it already.
 
     Raises Http404 when the story is gone or ``account`` may not see it.
     """
     visible, params = _visible_story_sql(account, post_id)
-    created = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _ADD_FAVOURITE.format(visible=visible),
-            [account.pk, post_id, created, *params],
+    statement = _add_favourite_statements.get(visible)
+    if statement is None:
+        statement = _add_favourite_statements[visible] = _ADD_FAVOURITE.format(
+            visible=visible
         )
-        if cursor.fetchone() is not None:
-            cursor.execute(_COUNT_FAVOURITE, [post_id])
-            return int(cursor.fetchone()[0])
-        # Nothing went in: tell a double digg (a no-op) from a story that
-        # is not there for this account.
-        cursor.execute(f"SELECT EXISTS ({visible})", params)
-        if not cursor.fetchone()[0]:
-            raise Http404("No such story.")
+    created = cursor.db.ops.adapt_datetimefield_value(now)
+    cursor.execute(statement, [account.pk, post_id, created, *params])
+    if cursor.fetchone() is not None:
+        cursor.execute(_COUNT_FAVOURITE, [post_id])
+        return int(cursor.fetchone()[0])
+    # Nothing went in: tell a double digg (a no-op) from a story that is
+    # not there for this account.
+    cursor.execute(f"SELECT EXISTS ({visible})", params)
+    if not cursor.fetchone()[0]:
+        raise Http404("No such story.")
     return None
 
 
@@ -683,6 +707,7 @@ class _Placed:
 
 
 def _place_vote(
+    cursor: CursorWrapper,
     story_id: int,
     submitter_id: int,
     account: Account,
@@ -698,59 +723,62 @@ def _place_vote(
     """
     is_submitter = account.pk == submitter_id
     other = VoteKind.BURY if kind == VoteKind.DIGG else VoteKind.DIGG
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _PLACE_VOTE,
-            {
-                "story": story_id,
-                "account": account.pk,
-                "submitter": submitter_id,
-                "is_submitter": is_submitter,
-                "kind": kind.value,
-                "other_kind": other.value,
-            },
-        )
-        rows = cursor.fetchall()
-        head = next(row for row in rows if row[0] == 0)
-        joined = {int(row[1]): float(row[2]) for row in rows if row[0] == 1}
-        tied = bool(head[2])
-        if tied or is_submitter or submitter_id in joined:
-            label = submitter_id
-        else:
-            label = min([*joined, account.pk])
-        if merged := [other for other in joined if other != label]:
-            sql = _MERGE_CLUSTERS.format(labels=", ".join(["%s"] * len(merged)))
-            cursor.execute(sql, [label, story_id, kind.value, *merged])
-        voter = ranking.Voter(
-            voter_id=account.pk,
-            age_days=(now - account.date_joined).total_seconds() / 86400,
-            has_posted=account.posts_count > 0,
-            mutual_follow_with_submitter=tied,
-            is_submitter=is_submitter,
-        )
-        weight = ranking.weight(voter)
-        cursor.execute(
-            _INSERT_VOTE,
-            [
-                story_id,
-                account.pk,
-                kind.value,
-                reason,
-                label,
-                weight,
-                voter.age_days,
-                voter.has_posted,
-                tied,
-                is_submitter,
-                connection.ops.adapt_datetimefield_value(now),
-            ],
-        )
+    cursor.execute(
+        _PLACE_VOTE,
+        {
+            "story": story_id,
+            "account": account.pk,
+            "submitter": submitter_id,
+            "is_submitter": is_submitter,
+            "kind": kind.value,
+            "other_kind": other.value,
+        },
+    )
+    rows = cursor.fetchall()
+    head = next(row for row in rows if row[0] == 0)
+    joined = {int(row[1]): float(row[2]) for row in rows if row[0] == 1}
+    tied = bool(head[2])
+    if tied or is_submitter or submitter_id in joined:
+        label = submitter_id
+    else:
+        label = min([*joined, account.pk])
+    if merged := [other for other in joined if other != label]:
+        sql = _MERGE_CLUSTERS.format(labels=", ".join(["%s"] * len(merged)))
+        cursor.execute(sql, [label, story_id, kind.value, *merged])
+    voter = ranking.Voter(
+        voter_id=account.pk,
+        age_days=(now - account.date_joined).total_seconds() / 86400,
+        has_posted=account.posts_count > 0,
+        mutual_follow_with_submitter=tied,
+        is_submitter=is_submitter,
+    )
+    weight = ranking.weight(voter)
+    cursor.execute(
+        _INSERT_VOTE,
+        [
+            story_id,
+            account.pk,
+            kind.value,
+            reason,
+            label,
+            weight,
+            voter.age_days,
+            voter.has_posted,
+            tied,
+            is_submitter,
+            cursor.db.ops.adapt_datetimefield_value(now),
+        ],
+    )
     threshold = head[4] if head[4] is not None else ranking.THRESHOLD_FLOOR
     return _Placed(weight, joined, bool(head[3]), float(threshold))
 
 
 def _count_digg(
-    account: Account, post_id: int, submitter_id: int, now: datetime
+    cursor: CursorWrapper,
+    account: Account,
+    post_id: int,
+    submitter_id: int,
+    now: datetime,
 ) -> bool:
     """Count a new digg of story ``post_id``; False if it is no story.
 
@@ -761,14 +789,13 @@ def _count_digg(
     promotes it by one conditional UPDATE; a digg that replaces the
     voter's bury is re-tallied too, as buries changed.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_COUNT_DIGG, [post_id])
-        row = cursor.fetchone()
+    cursor.execute(_COUNT_DIGG, [post_id])
+    row = cursor.fetchone()
     if row is None:
         return False
     state, submitted, effective, clusters, largest_share, hour, comments = row
     submitted_at = _from_db_datetime(submitted)
-    placed = _place_vote(post_id, submitter_id, account, VoteKind.DIGG, now)
+    placed = _place_vote(cursor, post_id, submitter_id, account, VoteKind.DIGG, now)
     if placed.other_kind:
         story = lock_story(post_id)
         assert story is not None  # noqa: S101 - counted above, in this transaction
@@ -783,18 +810,17 @@ def _count_digg(
     rank = 0.0
     if state == State.PROMOTED and hour is not None:
         rank = _rank(hour, tally.effective, comments, now)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _STORE_DIGG_TALLY,
-            [
-                tally.effective,
-                tally.clusters,
-                tally.largest_share,
-                ranking.upcoming_score(tally.effective, submitted_at),
-                rank,
-                post_id,
-            ],
-        )
+    cursor.execute(
+        _STORE_DIGG_TALLY,
+        [
+            tally.effective,
+            tally.clusters,
+            tally.largest_share,
+            ranking.upcoming_score(tally.effective, submitted_at),
+            rank,
+            post_id,
+        ],
+    )
     if state == State.UPCOMING and ranking.may_promote(
         tally, threshold=placed.threshold, submitted_at=submitted_at, now=now
     ):
@@ -815,7 +841,16 @@ def _add_vote(
     story: Story, account: Account, kind: VoteKind, *, reason: str = ""
 ) -> None:
     """Store a vote of a locked story in its cluster (no re-tally)."""
-    _place_vote(story.pk, story.post.author_id, account, kind, timezone.now(), reason)
+    with connection.cursor() as cursor:
+        _place_vote(
+            cursor,
+            story.pk,
+            story.post.author_id,
+            account,
+            kind,
+            timezone.now(),
+            reason,
+        )
 
 
 def _withdraw_vote(story: Story, account_id: int, kind: VoteKind) -> bool:

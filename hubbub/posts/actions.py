@@ -369,8 +369,10 @@ def unboost_post(account: Account, *, post: Post) -> None:
     """Take back ``account``'s boost of ``post``; a no-op if there is none.
 
     ``post`` may be the original or the boost itself. The boost leaves
-    every timeline and its notification is withdrawn.
+    every timeline and its notification is withdrawn. It counts toward
+    the deleting limit (RateLimitedError), as in Mastodon.
     """
+    enforce("delete", account=account)
     original_id = post.reblog_of_id or post.id
     with transaction.atomic():
         boost_id = (
@@ -427,10 +429,11 @@ def delete_post(actor: Account, *, post: Post) -> None:
     counters it added to (posts, the parent's replies, the original's
     boosts) go down. Replies to it remain. Deleting a boost takes the
     boost back. Anyone but the author gets Http404, as for a post they
-    may not see.
+    may not see. Over the deleting limit it raises RateLimitedError.
     """
     if post.author_id != actor.pk:
         raise Http404("No such post.")
+    enforce("delete", account=actor)
     do_delete_post(post)
 
 
