@@ -27,15 +27,22 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from functools import cache
+from typing import cast
 
 from django.conf import settings
+from django.contrib.messages import get_messages
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.template import Context
+from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils.crypto import salted_hmac
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from hubbub.accounts.models import Account
+from hubbub.core.prepared import Rows
 from hubbub.posts.models import Post
 from hubbub.posts.queries import promotion_collapsed
 from hubbub.timelines.queries import TimelineRow
@@ -120,28 +127,82 @@ def render_row(context: Context, row: TimelineRow) -> SafeString:
     forms return to complete the key. The page's model instances are
     built only if a rendering is missing.
     """
-    page = row.page
-    raw = row.row
     # What every row of the page shares, worked out for the first.
     shared = context.render_context.get(_PAGE_KEY)
-    if shared is None or shared[0] is not page:
-        user = context["user"]
-        shared = context.render_context[_PAGE_KEY] = (
-            page,
-            user.pk,
-            user.promotional_posts,
-            _next_url(context),
-            get_language(),
-            page.column("reblog_of_id"),
-            page.column("reblog_of", "created_at"),
-            page.column("created_at"),
+    if shared is None or shared.page is not row.page:
+        shared = context.render_context[_PAGE_KEY] = _RowsShared(
+            row.page, context["user"], _next_url(context)
         )
-    _, *viewer, next_url, language, boosted, original_at, created_at = shared
-    moment = (original_at if boosted(raw) is not None else created_at)(raw)
-    key = (raw, *viewer, next_url, language, ago(moment))
+    next_url = shared.next_url
     return _render(
-        context, POST_TEMPLATE, key, lambda: {"post": row.post, "next_url": next_url}
+        context,
+        POST_TEMPLATE,
+        shared.key(row.row),
+        lambda: {"post": row.post, "next_url": next_url},
     )
+
+
+class _RowsShared:
+    """What the keys of one home timeline page's rows share: the viewer's
+    choices, where the forms return to, the language and the readers of
+    the columns the "ago" wording comes from."""
+
+    def __init__(self, page: Rows[Post], viewer: Account, next_url: str) -> None:
+        self.page = page
+        self.next_url = next_url
+        self._shared = (viewer.pk, viewer.promotional_posts, next_url, get_language())
+        self._boosted = page.column("reblog_of_id")
+        self._original_at = page.column("reblog_of", "created_at")
+        self._created_at = page.column("created_at")
+
+    def key(self, raw: tuple[object, ...]) -> tuple[object, ...]:
+        """Return everything the rendering of row ``raw`` shows."""
+        boosted = self._boosted(raw) is not None
+        moment = (self._original_at if boosted else self._created_at)(raw)
+        return (raw, *self._shared, ago(moment))
+
+
+def render_home_page(
+    request: HttpRequest, name: str, context: dict[str, object]
+) -> HttpResponse:
+    """Render the signed-in home page ``name`` with ``context`` (its rows
+    as ``posts``), or reuse the body kept under everything it shows.
+
+    That is every row's key (as ``render_row`` keys it), what the header
+    shows of the viewer, the page's own values, the address and the
+    language. Nothing the page shows is left out, so nothing needs
+    invalidating: a new note, an edit, a favourite or a changed setting
+    makes a new key. A page with messages to show, or with a filled-in
+    composer, is rendered afresh. The CSRF token is this request's,
+    swapped in for the stand-in the kept body carries.
+    """
+    viewer = cast(Account, request.user)  # the view sends others away
+    rows = cast(list[TimelineRow], context["posts"])
+    path = request.get_full_path()
+    form = context["form"]
+    if len(get_messages(request)) or form.is_bound or form.initial:  # type: ignore[attr-defined]
+        return render(request, name, context)
+    shared = _RowsShared(rows[0].page, viewer, path) if rows else None
+    match = request.resolver_match
+    key = (
+        name,
+        tuple(shared.key(row.row) for row in rows) if shared else (),
+        (viewer.pk, viewer.username, viewer.is_staff, viewer.promotional_posts),
+        # The page's own values; an empty composer looks the same on every page.
+        tuple(sorted((k, v) for k, v in context.items() if k not in ("form", "posts"))),
+        match.url_name if match else None,
+        path,
+        get_script_prefix(),
+        get_language(),
+        settings.HUBBUB_INSTANCE_TITLE,
+        settings.HUBBUB_MAX_CHARACTERS,
+    )
+    stand_in = _token_stand_in(settings.SECRET_KEY)
+    html = pages.get(key)
+    if html is None:
+        html = render_to_string(name, {**context, "csrf_token": stand_in}, request)
+        pages.put(key, html)
+    return HttpResponse(html.replace(stand_in, get_token(request)))
 
 
 def render_compose(context: Context) -> SafeString:
@@ -216,6 +277,8 @@ class _Kept:
 # About 2 KB each: a few MB per process, and far more than the notes the
 # recent pages of a busy instance show.
 kept = _Kept(5000)
+# Whole home pages, 30-60 KB each: the readers active in the last minutes.
+pages = _Kept(200)
 
 
 def _render(

@@ -9,7 +9,10 @@ import re
 
 import pytest
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection
+from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -34,6 +37,7 @@ _TOKENS = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 @pytest.fixture(autouse=True)
 def empty_cache():
     fragments.kept.clear()
+    fragments.pages.clear()
 
 
 @pytest.fixture
@@ -182,3 +186,71 @@ def test_the_header_follows_the_reader_and_the_page(alice_client, alice):
 
     assert "Moderation</a>" in public
     assert "Log out @alice" in public
+
+
+def test_a_second_home_load_is_the_kept_page_with_its_own_token(alice_client, note):
+    first = alice_client.get("/").content.decode()
+    assert len(fragments.pages) == 1
+
+    second = alice_client.get("/").content.decode()
+
+    assert len(fragments.pages) == 1
+    # Only the CSRF tokens differ: the forms' and the one htmx sends.
+    tokens = re.compile(r"\b[A-Za-z0-9]{64}\b")
+    assert tokens.sub("", first) == tokens.sub("", second)
+    assert fragments._token_stand_in(settings.SECRET_KEY) not in second
+    assert len(set(tokens.findall(second))) == 1  # one per page, as Django masks it
+    assert not set(tokens.findall(first)) & set(tokens.findall(second))
+
+
+def test_another_session_gets_its_own_token_not_the_kept_one(alice, note):
+    first = logged_in(Client(enforce_csrf_checks=True), alice)
+    other = logged_in(Client(enforce_csrf_checks=True), alice)
+    first_token = _TOKENS.findall(first.get("/").content.decode())[0]
+    page = other.get("/").content.decode()
+    assert len(fragments.pages) == 1  # the same page, kept
+    token = _TOKENS.findall(page)[0]
+
+    # Each token goes with its own session's cookie, not the other's.
+    refused = other.post(
+        f"/notes/{note.id}/favourite", {"csrfmiddlewaretoken": first_token, "next": "/"}
+    )
+    accepted = other.post(
+        f"/notes/{note.id}/favourite", {"csrfmiddlewaretoken": token, "next": "/"}
+    )
+
+    assert refused.status_code == 403
+    assert accepted.status_code == 302
+
+
+def test_a_new_note_or_setting_makes_a_new_page(
+    alice_client, alice, bob, note, run_jobs
+):
+    alice_client.get("/")
+    with run_jobs():
+        publish_note(bob, text="something newer")
+    assert "something newer" in alice_client.get("/").content.decode()
+
+    alice.promotional_posts = "show"
+    alice.save(update_fields=["promotional_posts"])
+    alice_client.get("/")
+
+    assert len(fragments.pages) == 3
+
+
+def test_a_page_with_a_message_is_rendered_afresh(alice_client, bob, note):
+    alice_client.get("/")
+    # A message waiting in the browser's cookie, as a redirecting view
+    # leaves it.
+    storage = CookieStorage(HttpRequest())
+    storage.add(messages.SUCCESS, "Your story is on the news page.")
+    carrier = HttpResponse()
+    storage.update(carrier)
+    alice_client.cookies["messages"] = carrier.cookies["messages"].value
+
+    page = alice_client.get("/").content.decode()
+
+    assert "Your story is on the news page." in page
+    assert (
+        "Your story is on the news page." not in alice_client.get("/").content.decode()
+    )

@@ -12,7 +12,9 @@ from hubbub.accounts.models import Account
 from hubbub.posts.queries import get_tag, tag_posts
 from hubbub.timelines import queries as timelines
 from hubbub.web.compose import ComposeForm
+from hubbub.web.fragments import render_home_page
 from hubbub.web.views.common import (
+    Renderer,
     draft_length,
     timeline_page,
     viewer_of,
@@ -24,11 +26,15 @@ def home(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     if viewer is None:
         return redirect("web:public")
-    return home_page(request, viewer, ComposeForm())
+    return home_page(request, viewer, ComposeForm(), renderer=render_home_page)
 
 
 def home_page(
-    request: HttpRequest, viewer: Account, form: ComposeForm, status: int = 200
+    request: HttpRequest,
+    viewer: Account,
+    form: ComposeForm,
+    status: int = 200,
+    renderer: Renderer | None = None,
 ) -> HttpResponse:
     return timeline_page(
         request,
@@ -41,6 +47,7 @@ def home_page(
             "stream": "user",
         },
         status=status,
+        renderer=renderer,
     )
 
 
