@@ -26,6 +26,8 @@ its place and swapped for the page's token on the way out.
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import cast
 
@@ -37,6 +39,7 @@ from django.shortcuts import render
 from django.template import Context
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -46,7 +49,7 @@ from hubbub.core.prepared import Rows
 from hubbub.posts.models import Post
 from hubbub.posts.queries import promotion_collapsed
 from hubbub.timelines.queries import TimelineRow
-from hubbub.web.templatetags.hubbub import ago
+from hubbub.web.templatetags.hubbub import ago, ago_changes_at
 
 POST_TEMPLATE = "web/partials/post.html"
 COMPOSE_TEMPLATE = "web/partials/compose.html"
@@ -155,11 +158,42 @@ class _RowsShared:
         self._original_at = page.column("reblog_of", "created_at")
         self._created_at = page.column("created_at")
 
+    def moment(self, raw: tuple[object, ...]) -> datetime:
+        """Return the time row ``raw`` shows as "ago": its note's."""
+        boosted = self._boosted(raw) is not None
+        return cast(datetime, (self._original_at if boosted else self._created_at)(raw))
+
     def key(self, raw: tuple[object, ...]) -> tuple[object, ...]:
         """Return everything the rendering of row ``raw`` shows."""
-        boosted = self._boosted(raw) is not None
-        moment = (self._original_at if boosted else self._created_at)(raw)
-        return (raw, *self._shared, ago(moment))
+        return (raw, *self._shared, ago(self.moment(raw)))
+
+
+@dataclass(frozen=True)
+class _KeptPage:
+    """A page's body, and until when its "ago" wordings stay as they are:
+    a moment for notes under four weeks old, the wording itself for the
+    older ones (calendar months decide theirs)."""
+
+    html: str
+    until: datetime | None
+    older: tuple[tuple[datetime, str], ...]
+
+    @classmethod
+    def render(cls, moments: list[datetime], render: Callable[[], str]) -> "_KeptPage":
+        """Keep what ``render()`` makes, the wordings taken before it, so a
+        wording that changes while it runs only makes the page expire."""
+        now = timezone.now()
+        changes = [ago_changes_at(moment, now) for moment in moments]
+        until = min((c for c in changes if c is not None), default=None)
+        older = tuple(
+            (m, ago(m)) for m, c in zip(moments, changes, strict=True) if c is None
+        )
+        return cls(render(), until, older)
+
+    def current(self) -> bool:
+        return (self.until is None or timezone.now() < self.until) and all(
+            ago(moment) == wording for moment, wording in self.older
+        )
 
 
 def render_home_page(
@@ -168,7 +202,7 @@ def render_home_page(
     """Render the signed-in home page ``name`` with ``context`` (its rows
     as ``posts``), or reuse the body kept under everything it shows.
 
-    That is every row's key (as ``render_row`` keys it), what the header
+    That is every row (as ``render_row`` keys it), what the header
     shows of the viewer, the page's own values, the address and the
     language. Nothing the page shows is left out, so nothing needs
     invalidating: a new note, an edit, a favourite or a changed setting
@@ -182,11 +216,12 @@ def render_home_page(
     form = context["form"]
     if len(get_messages(request)) or form.is_bound or form.initial:  # type: ignore[attr-defined]
         return render(request, name, context)
-    shared = _RowsShared(rows[0].page, viewer, path) if rows else None
     match = request.resolver_match
     key = (
         name,
-        tuple(shared.key(row.row) for row in rows) if shared else (),
+        # The rows as render_row keys them, less the "ago" wordings, which
+        # the kept page checks itself.
+        tuple(row.row for row in rows),
         (viewer.pk, viewer.username, viewer.is_staff, viewer.promotional_posts),
         # The page's own values; an empty composer looks the same on every page.
         tuple(sorted((k, v) for k, v in context.items() if k not in ("form", "posts"))),
@@ -198,11 +233,17 @@ def render_home_page(
         settings.HUBBUB_MAX_CHARACTERS,
     )
     stand_in = _token_stand_in(settings.SECRET_KEY)
-    html = pages.get(key)
-    if html is None:
-        html = render_to_string(name, {**context, "csrf_token": stand_in}, request)
-        pages.put(key, html)
-    return HttpResponse(html.replace(stand_in, get_token(request)))
+    page = pages.get(key)
+    if page is None or not page.current():
+        shared = _RowsShared(rows[0].page, viewer, path) if rows else None
+        page = _KeptPage.render(
+            [shared.moment(row.row) for row in rows] if shared else [],
+            lambda: render_to_string(
+                name, {**context, "csrf_token": stand_in}, request
+            ),
+        )
+        pages.put(key, page)
+    return HttpResponse(page.html.replace(stand_in, get_token(request)))
 
 
 def render_compose(context: Context) -> SafeString:
@@ -243,23 +284,23 @@ def _next_url(context: Context) -> str:
     return str(context.get("next_url") or context["request"].get_full_path())
 
 
-class _Kept:
+class _Kept[V]:
     """Renderings by key, at most ``size``, the least recently used dropped
     first. Safe to share between a process's threads."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[Hashable, str] = OrderedDict()
+        self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> str | None:
+    def get(self, key: Hashable) -> V | None:
         with self._lock:
             html = self._items.get(key)
             if html is not None:
                 self._items.move_to_end(key)
             return html
 
-    def put(self, key: Hashable, html: str) -> None:
+    def put(self, key: Hashable, html: V) -> None:
         with self._lock:
             self._items[key] = html
             self._items.move_to_end(key)
@@ -276,9 +317,9 @@ class _Kept:
 
 # About 2 KB each: a few MB per process, and far more than the notes the
 # recent pages of a busy instance show.
-kept = _Kept(5000)
+kept = _Kept[str](5000)
 # Whole home pages, 30-60 KB each: the readers active in the last minutes.
-pages = _Kept(200)
+pages = _Kept[_KeptPage](200)
 
 
 def _render(

@@ -6,6 +6,9 @@ between two loads of the same page, and check that the page follows.
 """
 
 import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -15,6 +18,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from hubbub.accounts.actions import follow_account, update_profile
 from hubbub.posts.actions import (
@@ -26,6 +30,7 @@ from hubbub.posts.actions import (
 )
 from hubbub.posts.models import Post
 from hubbub.web import fragments
+from hubbub.web.templatetags.hubbub import ago, ago_changes_at
 from tests.conftest import logged_in
 from tests.factories import AccountFactory
 
@@ -254,3 +259,64 @@ def test_a_page_with_a_message_is_rendered_afresh(alice_client, bob, note):
     assert (
         "Your story is on the news page." not in alice_client.get("/").content.decode()
     )
+
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def ago_at(moment: datetime, now: datetime) -> str:
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        return ago(moment)
+
+
+@pytest.mark.parametrize(
+    "age",
+    [
+        timedelta(0),
+        timedelta(seconds=59, microseconds=999_999),
+        timedelta(seconds=60),
+        timedelta(minutes=59, seconds=30),
+        timedelta(hours=1),
+        timedelta(hours=23, minutes=59, seconds=59),
+        timedelta(days=6, hours=23),
+        timedelta(days=13),
+        timedelta(days=27, hours=23, minutes=59, seconds=59),
+        timedelta(seconds=-30),  # a clock a little ahead of ours
+    ],
+)
+def test_ago_changes_exactly_when_it_says(age):
+    moment = NOW - age
+    changes = ago_changes_at(moment, NOW)
+
+    assert changes is not None
+    assert changes > NOW
+    last_same = changes - timedelta(microseconds=1)
+    assert ago_at(moment, last_same) == ago_at(moment, NOW)
+    assert ago_at(moment, changes) != ago_at(moment, NOW)
+
+
+def test_ago_past_four_weeks_is_left_to_the_wording():
+    assert ago_changes_at(NOW - timedelta(days=28), NOW) is None
+    assert ago_changes_at(NOW - timedelta(days=400), NOW) is None
+
+
+def test_a_kept_page_is_rendered_again_when_its_wording_changes(alice_client, note):
+    assert "just now" in article(alice_client, note)
+    later = note.created_at + timedelta(seconds=61)
+
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        shown = article(alice_client, note)
+
+    assert "1\xa0minute ago" in shown
+    assert len(fragments.pages) == 1  # the same page, kept afresh
+
+
+def test_a_kept_page_of_old_notes_lasts_while_their_wording_does():
+    # Past four weeks the wording follows the calendar, so it is kept and
+    # compared rather than given an end.
+    old = timezone.now() - timedelta(days=45)
+    page = fragments._KeptPage.render([old], lambda: "<p>a page</p>")
+
+    assert page.until is None
+    assert page.current()
+    assert not replace(page, older=((old, "2\xa0months ago"),)).current()
