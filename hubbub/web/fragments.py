@@ -49,6 +49,7 @@ from hubbub.core.prepared import Rows
 from hubbub.posts.models import Post
 from hubbub.posts.queries import promotion_collapsed
 from hubbub.timelines.queries import TimelineRow
+from hubbub.web.compose import ComposeForm
 from hubbub.web.templatetags.hubbub import ago, ago_changes_at
 
 POST_TEMPLATE = "web/partials/post.html"
@@ -206,16 +207,17 @@ def render_home_page(
     shows of the viewer, the page's own values, the address and the
     language. Nothing the page shows is left out, so nothing needs
     invalidating: a new note, an edit, a favourite or a changed setting
-    makes a new key. A page with messages to show, or with a filled-in
-    composer, is rendered afresh. The CSRF token is this request's,
+    makes a new key. The composer is an empty one (``form`` None), built
+    only when the page is rendered; a page given a form, or with messages
+    to show, is rendered afresh. The CSRF token is this request's,
     swapped in for the stand-in the kept body carries.
     """
     viewer = cast(Account, request.user)  # the view sends others away
     rows = cast(list[TimelineRow], context["posts"])
     path = request.get_full_path()
     form = context["form"]
-    if len(get_messages(request)) or form.is_bound or form.initial:  # type: ignore[attr-defined]
-        return render(request, name, context)
+    if form is not None or len(get_messages(request)):
+        return render(request, name, {**context, "form": form or ComposeForm()})
     match = request.resolver_match
     key = (
         name,
@@ -239,7 +241,9 @@ def render_home_page(
         page = _KeptPage.render(
             [shared.moment(row.row) for row in rows] if shared else [],
             lambda: render_to_string(
-                name, {**context, "csrf_token": stand_in}, request
+                name,
+                {**context, "form": ComposeForm(), "csrf_token": stand_in},
+                request,
             ),
         )
         pages.put(key, page)

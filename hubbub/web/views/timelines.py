@@ -26,23 +26,27 @@ def home(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     if viewer is None:
         return redirect("web:public")
-    return home_page(request, viewer, ComposeForm(), renderer=render_home_page)
+    # No form: the kept page's composer is empty, and a form is built only
+    # if the page has to be rendered.
+    return home_page(request, viewer, None, renderer=render_home_page)
 
 
 def home_page(
     request: HttpRequest,
     viewer: Account,
-    form: ComposeForm,
+    form: ComposeForm | None,
     status: int = 200,
     renderer: Renderer | None = None,
 ) -> HttpResponse:
+    """Render the home page with ``form`` in its composer (None: an empty
+    one, which only ``render_home_page`` fills in)."""
     return timeline_page(
         request,
         "web/home.html",
         lambda bounds: timelines.home_timeline_rows(viewer, bounds, brief_authors=True),
         {
             "form": form,
-            "draft_used": draft_length(form),
+            "draft_used": draft_length(form) if form else 0,
             "timeline_url": reverse("web:home"),
             "stream": "user",
         },
