@@ -644,16 +644,19 @@ _INSERT_VOTE = f"""
                          created_at)
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """  # noqa: S608
-# Counting the digg locks the story (PostgreSQL) before its votes are read,
-# so concurrent diggs of one story place their votes one after another.
-_COUNT_DIGG = f"""
-    UPDATE {_STORY} SET diggs = diggs + 1 WHERE post_id = %s
-    RETURNING state, submitted_at, effective, clusters, largest_share,
-              promoted_hour, comments_count
+# A digg reads the story's aggregates locked (PostgreSQL) before its votes
+# are read, so concurrent diggs of one story place their votes one after
+# another; SQLite's one write lock orders them already. The count moves
+# with the aggregates.
+_READ_FOR_DIGG = f"""
+    SELECT state, submitted_at, effective, clusters, largest_share,
+           promoted_hour, comments_count
+    FROM {_STORY} WHERE post_id = %s
 """  # noqa: S608
+_LOCK_FOR_DIGG = _READ_FOR_DIGG + " FOR UPDATE"
 _STORE_DIGG_TALLY = f"""
-    UPDATE {_STORY} SET effective = %s, clusters = %s, largest_share = %s,
-                        upcoming_score = %s, rank = %s
+    UPDATE {_STORY} SET diggs = diggs + 1, effective = %s, clusters = %s,
+                        largest_share = %s, upcoming_score = %s, rank = %s
     WHERE post_id = %s
 """  # noqa: S608
 # The favourite goes in only if the viewer may see the story (the EXISTS is
@@ -818,7 +821,8 @@ def _count_digg(
     promotes it by one conditional UPDATE; a digg that replaces the
     voter's bury is re-tallied too, as buries changed.
     """
-    _execute(cursor, _COUNT_DIGG, [post_id])
+    read = _READ_FOR_DIGG if cursor.db.vendor == "sqlite" else _LOCK_FOR_DIGG
+    _execute(cursor, read, [post_id])
     row = cursor.fetchone()
     if row is None:
         return False
@@ -827,7 +831,7 @@ def _count_digg(
     placed = _place_vote(cursor, post_id, submitter_id, account, VoteKind.DIGG, now)
     if placed.other_kind:
         story = lock_story(post_id)
-        assert story is not None  # noqa: S101 - counted above, in this transaction
+        assert story is not None  # noqa: S101 - read above, in this transaction
         _withdraw_vote(story, account.pk, VoteKind.BURY)
         retally(story, now=now)
         return True
@@ -855,7 +859,7 @@ def _count_digg(
         tally, threshold=placed.threshold, submitted_at=submitted_at, now=now
     ):
         story = lock_story(post_id)
-        assert story is not None  # noqa: S101 - counted above, in this transaction
+        assert story is not None  # noqa: S101 - read above, in this transaction
         retally(story, now=now)
     return True
 
