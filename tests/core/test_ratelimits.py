@@ -12,6 +12,7 @@ import sys
 import time
 from datetime import timedelta
 from functools import cache
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -25,6 +26,7 @@ from hubbub.api.models import Application
 from hubbub.api.urls import api
 from hubbub.blog.models import Article
 from hubbub.core.ratelimits import (
+    ACTIONS,
     JSON_PATHS,
     RateLimitedError,
     enforce,
@@ -781,3 +783,89 @@ def test_reads_never_count_toward_the_change_limit(rate_limits, alice):
     ]
     home = ApiClient(make_token(alice, "read")).get("/api/v1/timelines/home")
     assert home.status_code == 200
+
+
+# --- first-day and per-address keys, table-driven through the API -------------------
+
+
+def _api_doer(action: str, account: Account):
+    """Return ``do()``: one ``action`` by ``account`` through its API path,
+    on a fresh target each time; it returns the response."""
+    api = ApiClient(make_token(account, "read write follow"))
+    count = iter(range(1000))
+    if action == "follow":
+        return lambda: api.post(f"/api/v1/accounts/{AccountFactory().pk}/follow")
+    if action == "digg":
+        author = AccountFactory()
+        return lambda: api.post(
+            f"/api/v1/statuses/{publish_note(author, text='hi').id}/favourite"
+        )
+    if action == "report":
+        return lambda: api.post_json(
+            "/api/v1/reports", {"account_id": str(AccountFactory().pk)}
+        )
+    if action == "story":
+        return lambda: api.post_json(
+            "/api/hubbub/v1/stories",
+            {
+                "url": f"https://example.com/{account.pk}/{next(count)}",
+                "title": "A story",
+            },
+        )
+    raise AssertionError(action)
+
+
+PER_ACTION = ["follow", "digg", "report", "story"]
+
+
+@pytest.mark.parametrize("action", PER_ACTION)
+def test_a_first_day_account_has_the_stricter_limit(rate_limits, alice, bob, action):
+    rate_limits(
+        **{f"{action}__new": (1, SLOW_WINDOW), f"{action}__account": (3, SLOW_WINDOW)}
+    )
+    new, established = _api_doer(action, alice), _api_doer(action, old(bob))
+    fresh_window(SLOW_WINDOW)
+    assert new().status_code == 200
+    refused = new()
+    assert_refused_api(refused, ACTIONS[action], SLOW_WINDOW)
+    assert [established().status_code for _ in range(3)] == [200, 200, 200]
+    assert established().status_code == 429
+    wait_out(refused)
+    assert new().status_code == 200
+
+
+@pytest.mark.parametrize("action", PER_ACTION)
+def test_one_address_is_limited_across_accounts_for(rate_limits, alice, bob, action):
+    rate_limits(**{f"{action}__ip": (2, SLOW_WINDOW)})
+    mine, theirs = _api_doer(action, alice), _api_doer(action, bob)
+    fresh_window(SLOW_WINDOW)
+    assert mine().status_code == 200
+    assert theirs().status_code == 200
+    refused = mine()
+    assert_refused_api(refused, ACTIONS[action], SLOW_WINDOW)
+    wait_out(refused)
+    assert theirs().status_code == 200
+
+
+def test_a_first_day_account_has_the_stricter_change_limit(
+    rate_limits, csrf_client, alice
+):
+    rate_limits(change__new=(1, WINDOW), change__account=(5, WINDOW))
+    form = form_poster(logged_in(csrf_client, alice), "/settings/reading")
+    fresh_window()
+    assert form("/settings/reading", {"quiet_broadcasters": "on"}).status_code == 302
+    refused = form("/settings/reading", {})
+    assert_refused_page(refused, "making changes")
+    alice.refresh_from_db()
+    assert alice.quiet_broadcasters
+    wait_out(refused)
+    assert form("/settings/reading", {}).status_code == 302
+
+
+def test_every_default_limit_has_a_test_that_sets_it(settings):
+    """Each "<action>:<key>" hubbub ships is switched on by some test here
+    (by name, or by the tables above), so a new limit needs a test."""
+    source = Path(__file__).read_text()
+    tested = {m.replace("__", ":") for m in re.findall(r"\b(\w+__\w+)=\(", source)}
+    tested |= {f"{a}:{key}" for a in PER_ACTION for key in ("new", "ip")}
+    assert not set(settings.HUBBUB_RATE_LIMITS) - tested
