@@ -129,6 +129,14 @@ HUBBUB_RATE_LIMITS: dict[str, tuple[int, int]] = {
         "signup:ip": (5, 30 * 60),
         "login:account": (25, _HOUR),
         "login:ip": (25, 300),
+        "delete:account": (30, 30 * 60),
+        "app:ip": (10, _HOUR),
+        # Every other change (a form sent, an API write), counted by
+        # RateLimitMiddleware before the view runs: a ceiling on whatever
+        # has no limit of its own.
+        "change:account": (300, 300),
+        "change:new": (100, 300),
+        "change:ip": (1500, 300),
     }.items()
 }
 # Seconds the database event bus keeps an event for late subscribers.
@@ -270,6 +278,7 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "hubbub.accounts.sessions"
 
 # The job queue: the database (the embedded default) or Redis through RQ.
 # HUBBUB_TASK_QUEUE=database keeps jobs in the database even with Redis.

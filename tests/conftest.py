@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 
 from hubbub.accounts.actions import sign_up
 from hubbub.accounts.models import Account
+from hubbub.moderation.models import RateCounter
 from hubbub.timelines.redis_store import client as redis_client
 from tests.factories import PASSWORD
 
@@ -62,6 +63,7 @@ def rate_limits(settings):
 
     def limit(**limits: tuple[int, int]) -> None:
         cache.clear()
+        RateCounter.objects.all().delete()
         settings.HUBBUB_RATE_LIMITS_ON = True
         settings.HUBBUB_RATE_LIMITS = {
             name.replace("__", ":"): value for name, value in limits.items()

@@ -18,6 +18,7 @@ from hubbub.api.models import (
     IdempotencyKey,
 )
 from hubbub.api.scopes import ALL_SCOPES, DEFAULT_SCOPES
+from hubbub.core.ratelimits import enforce
 from hubbub.posts.actions import publish_note
 from hubbub.posts.models import Post
 
@@ -42,7 +43,8 @@ def register_application(
     """Register a client app; return it and its client secret.
 
     The secret is stored hashed, so this is the only time it is known.
-    Raises ValidationError, and creates nothing, on bad input.
+    Raises ValidationError, and creates nothing, on bad input, and
+    RateLimitedError over the registering limit.
     """
     name = name.strip()
     if not name:
@@ -60,6 +62,7 @@ def register_application(
     website = website.strip()
     if website and urlsplit(website).scheme not in ("http", "https"):
         raise ValidationError("Website must be an http or https URL.", code="website")
+    enforce("app")
     secret = generate_client_secret()
     application = Application.objects.create(
         name=name,

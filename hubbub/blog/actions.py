@@ -18,8 +18,10 @@ from hubbub.blog.content import ArticleContent, card_html, card_text, parse_tags
 from hubbub.blog.models import ApprovedCommenter, Article, CommentHold, State
 from hubbub.core.ids import id_at, new_id
 from hubbub.core.ratelimits import enforce
+from hubbub.moderation.labels import Label, label_for_new_post, log_detector_label
 from hubbub.posts.actions import delete_post, later_post_at, store_tags
 from hubbub.posts.models import Kind, Mention, Post, PostTag, Visibility
+from hubbub.posts.rendering import parse_text
 from hubbub.timelines.store import get_store
 
 # A schedule a little in the past is "now": the form took a while to send.
@@ -249,8 +251,9 @@ def _do_publish(
     """Make ``article`` published: write or restore its Post and fan it out.
 
     Call inside a transaction holding the article's row, with the article
-    not live. The Post is made on first publication; after an unpublish the
-    same Post is restored, so the id, URL and conversation stay.
+    not live. The Post is made on first publication, labelled promotional
+    if ``_label`` says so; after an unpublish the same Post is restored,
+    with its label, id, URL and conversation.
     ``backdate`` dates a first publication in the past (the demo seed).
     """
     from hubbub.timelines.tasks import enqueue_fan_out
@@ -258,6 +261,7 @@ def _do_publish(
     author = article.author
     if article.post is None:
         when = backdate or now
+        label = _label(article)
         post = Post.objects.create(
             id=id_at(when) if backdate else new_id(),
             author=author,
@@ -267,7 +271,10 @@ def _do_publish(
             html="",
             created_at=when,
             fanout_queued_at=now,
+            promotional_source=label.source if label else "",
+            promotional_reason=label.reason if label else "",
         )
+        log_detector_label(post, label)
         article.post = post
     else:
         post = article.post
@@ -286,6 +293,19 @@ def _do_publish(
     )
     get_store().add(author.pk, [post.id])
     transaction.on_commit(lambda: enqueue_fan_out(post.id))
+
+
+def _label(article: Article) -> Label | None:
+    """Return the promotional label an article takes on first publication:
+    its author's, for the tag #ad or #sponsored in its tags or title, else
+    the detector's reading of its title and text."""
+    return label_for_new_post(
+        article.author,
+        text=f"{article.title}\n\n{article.source}",
+        tags={**parse_tags(article.tags), **parse_text(article.title).tags},
+        promotional=False,
+        is_reply=False,
+    )
 
 
 def unpublish_article(author: Account, *, article_id: int) -> Article:

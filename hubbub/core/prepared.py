@@ -279,13 +279,33 @@ class PreparedQueries[M: Model]:
         """Return what ``run`` returns as the driver's rows, to be built
         into instances only if needed."""
         using = router.db_for_read(self.model)
-        compiled = self._compiled.get((using, key))
-        if compiled is None:
-            stand = Stand()
-            compiled = _Compiled(build(stand), stand, using)
-            self._compiled[(using, key)] = compiled
+        compiled = self._compile(using, key, build)
         sql, params = compiled.sql(values, fragments or {})
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         return Rows(compiled, rows, using)
+
+    def sql(
+        self,
+        key: Hashable,
+        build: Callable[[Stand], QuerySet[M]],
+        *,
+        values: dict[str, int | str],
+        fragments: dict[str, Fragment] | None = None,
+    ) -> tuple[str, list[Any]]:
+        """Return the SQL and parameters ``rows`` would execute, for a
+        caller that embeds the query in a statement of its own (``EXISTS
+        (...)`` in a hand-written INSERT, say)."""
+        compiled = self._compile(router.db_for_read(self.model), key, build)
+        return compiled.sql(values, fragments or {})
+
+    def _compile(
+        self, using: str, key: Hashable, build: Callable[[Stand], QuerySet[M]]
+    ) -> _Compiled:
+        compiled = self._compiled.get((using, key))
+        if compiled is None:
+            stand = Stand()
+            compiled = _Compiled(build(stand), stand, using)
+            self._compiled[(using, key)] = compiled
+        return compiled

@@ -6,29 +6,36 @@ share it (STYLE: all rules live in the action). The caller's address comes
 from ``RateLimitMiddleware``, which also turns a refusal into a page with a
 clear message, or a 429 with ``Retry-After`` on the API.
 
-``cache.add`` creates a window's counter only if it is missing and
-``cache.incr`` bumps it in one step (Redis INCR when HUBBUB_REDIS_URL is
-set, else under the local-memory cache's lock), so concurrent requests can
-never both see the last free slot, the race Mastodon's own per-user
-limiter has. Without Redis the counters live in each web process: run one
-web worker (the embedded default) or set HUBBUB_REDIS_URL.
+Counters are shared by every process. With HUBBUB_REDIS_URL set, a
+window's counter is a Redis key: ``cache.add`` creates it only if it is
+missing and ``cache.incr`` (INCR) bumps it in one step. Without Redis
+(the embedded default, with several web processes on one SQLite file) it
+is a ``moderation.RateCounter`` row bumped by one
+``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement, which
+SQLite and PostgreSQL both run atomically. Either way two concurrent
+requests can never both see the last free slot, the race Mastodon's own
+per-user limiter has.
 """
 
 import contextvars
+import hashlib
 import ipaddress
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from hubbub.accounts.models import Account
+from hubbub.moderation.models import RateCounter
 
 # What each limited action is called in a refusal ("the limit for ...").
 ACTIONS = {
@@ -39,7 +46,12 @@ ACTIONS = {
     "report": "reporting",
     "signup": "signing up",
     "login": "logging in",
+    "delete": "deleting and taking back boosts",
+    "app": "registering apps",
+    "change": "making changes",
 }
+# Methods that change nothing, so no ``change`` limit counts them.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The API's and OAuth's refusals are JSON; every other path gets a page.
 JSON_PATHS = ("/api/", "/oauth/")
 
@@ -87,17 +99,61 @@ def hit(bucket: str, *, limit: int, period: int, now: float | None = None) -> Qu
     """Count one request against ``bucket`` and return the quota after it."""
     now = time.time() if now is None else now
     window = int(now // period)
-    key = f"ratelimit:{bucket}:{period}:{window}"
+    reset_at = float((window + 1) * period)
+    key = f"ratelimit:{bucket}:{period}"
+    if settings.REDIS_URL:
+        used = _redis_hit(f"{key}:{window}", period)
+    else:
+        used = _database_hit(key, window, reset_at)
+    return Quota(limit=limit, used=used, reset_at=reset_at, period=period)
+
+
+def _redis_hit(key: str, period: int) -> int:
     # Kept past the window's end, so no request of this window can find
     # it expired between add and incr.
     cache.add(key, 0, timeout=period * 2)
     try:
-        used = cache.incr(key)
+        return int(cache.incr(key))
     except ValueError:
-        # Evicted between the two calls (a full LocMem cache): start again.
+        # Evicted between the two calls (Redis out of memory): start again.
         cache.add(key, 1, timeout=period * 2)
-        used = 1
-    return Quota(limit=limit, used=used, reset_at=(window + 1) * period, period=period)
+        return 1
+
+
+# One statement: the row is created, bumped or reset to a new window under
+# the database's own lock, and the count it now holds comes back.
+_BUMP = (
+    "INSERT INTO moderation_ratecounter (bucket, window_number, used, resets_at) "
+    "VALUES (%s, %s, 1, %s) ON CONFLICT (bucket) DO UPDATE SET "
+    "used = CASE WHEN moderation_ratecounter.window_number = excluded.window_number "
+    "THEN moderation_ratecounter.used + 1 ELSE 1 END, "
+    "window_number = excluded.window_number, resets_at = excluded.resets_at "
+    "RETURNING used"
+)
+# RateCounter.bucket's max_length.
+_BUCKET_MAX_LENGTH = 200
+
+
+def _database_hit(key: str, window: int, reset_at: float) -> int:
+    if len(key) > _BUCKET_MAX_LENGTH:
+        # A log-in names its own subject: keep a long one to a fixed size.
+        key = "ratelimit:sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    with connection.cursor() as cursor:
+        cursor.execute(_BUMP, [key, window, reset_at])
+        row = cursor.fetchone()
+    return int(row[0])
+
+
+def forget_old_counters(now: float | None = None) -> int:
+    """Delete the counters of finished windows; return how many.
+
+    A finished window's row is only reset when its caller comes back, so
+    callers who never do would otherwise stay for ever. Deleting one is
+    always safe: its caller's next request starts the count again.
+    """
+    now = time.time() if now is None else now
+    deleted, _ = RateCounter.objects.filter(resets_at__lt=now).delete()
+    return deleted
 
 
 def client_address(request: HttpRequest) -> str:
@@ -198,7 +254,13 @@ def refusal(request: HttpRequest, error: RateLimitedError) -> HttpResponse:
 
 
 class RateLimitMiddleware:
-    """Tell actions the caller's address; answer their refusals."""
+    """Tell actions the caller's address; count every change; answer refusals.
+
+    Each request that may change something (any method but GET, HEAD and
+    OPTIONS) counts toward the ``change`` limit before its view runs, per
+    signed-in account and per address, so an endpoint without a limit of
+    its own still has this one (the API's tokens have ``api.ratelimit``'s).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -209,6 +271,24 @@ class RateLimitMiddleware:
             return self.get_response(request)
         finally:
             _address.reset(token)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view: Callable[..., HttpResponse],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        """Count a change against its limit; refuse it over the limit."""
+        if request.method in SAFE_METHODS:
+            return None
+        user = getattr(request, "user", None)
+        account = user if isinstance(user, Account) else None
+        try:
+            enforce("change", account=account)
+        except RateLimitedError as error:
+            return refusal(request, error)
+        return None
 
     def process_exception(
         self, request: HttpRequest, exception: Exception

@@ -154,3 +154,23 @@ class LogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.moderator_id or 'hubbub'}"
+
+
+class RateCounter(models.Model):
+    """How often one caller did one limited thing in the current window.
+
+    One row per bucket (``core.ratelimits.hit``), bumped with a single
+    upsert so every web process shares it: the counters rate limits need
+    when there is no Redis. A new window resets the row in place.
+    """
+
+    bucket = models.CharField(max_length=200, primary_key=True)
+    # The window's number: its start in seconds divided by its length.
+    window_number = models.BigIntegerField()
+    used = models.PositiveIntegerField()
+    # When the window ends, in seconds since the epoch; the sweeper drops
+    # rows whose window ended long ago.
+    resets_at = models.FloatField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.bucket}: {self.used}"

@@ -1,31 +1,35 @@
 """Writes about social news: submitting, digging, burying and promoting.
 
-A digg *is* a favourite of a story's post: ``posts.actions.favourite_post``
-calls ``record_digg`` inside its transaction, so the web, hubbub's API and a
-Mastodon app's ★ all digg through one path. Every vote re-tallies the story
+A digg *is* a favourite of a story's post: ``digg_story`` writes the
+favourite itself in a few prepared statements, and a Mastodon app's ★
+reaches ``record_digg`` through ``posts.actions.favourite_post``; both count
+the digg with ``_count_digg``. A new digg moves the story's stored
+aggregates by what its cluster gained (``ranking.add_to_cluster``), with no
+re-read of the story's votes. Only when the aggregates say the story may
+pass the rule, and for every other vote change, is the story re-tallied
 (``retally``): its effective diggs and buries are recomputed by
-``ranking.effective_diggs`` from the story's vote rows, the aggregates are
+``ranking.effective_diggs`` from its vote rows, the aggregates are
 written back, and when the promotion rule holds the story is promoted by
 one conditional UPDATE, so it is promoted exactly once however many diggs
 race past the threshold.
 
 Association clusters are kept incrementally: a new vote joins (and merges)
-the clusters of the voters it is associated with, found with two indexed
-queries; only withdrawing a vote, or the co-digg overlap refresh, re-clusters
-a story from scratch.
+the clusters of the voters it is associated with, found by one statement
+(``_place_vote``); only withdrawing a vote, or the co-digg overlap refresh,
+re-clusters a story from scratch.
 """
 
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.html import escape
@@ -33,6 +37,7 @@ from django.utils.html import escape
 from hubbub.accounts.models import Account, Follow
 from hubbub.blog.references import linked_post_ids
 from hubbub.core.html import sanitise
+from hubbub.core.prepared import PreparedQueries, Stand
 from hubbub.core.ratelimits import enforce
 from hubbub.core.text import has_forbidden_characters
 from hubbub.moderation.actions import record, report_post
@@ -48,14 +53,16 @@ from hubbub.news.models import (
     BuryReason,
     CommentBury,
     Community,
+    LinkClaim,
     State,
     Story,
     StoryVote,
     VoteKind,
 )
 from hubbub.posts import actions as post_actions
-from hubbub.posts.models import Kind, Post, Visibility
+from hubbub.posts.models import Favourite, Kind, Post, Visibility
 from hubbub.posts.queries import visible_posts
+from hubbub.posts.rendering import parse_text
 from hubbub.timelines.store import get_store
 
 # A second submission of the same link within 30 days leads to the first
@@ -121,7 +128,13 @@ def _story_html(title: str, url: str, blurb: str) -> str:
 
 
 def submit_story(
-    author: Account, *, url: str, title: str, blurb: str = "", topic: str = ""
+    author: Account,
+    *,
+    url: str,
+    title: str,
+    blurb: str = "",
+    topic: str = "",
+    promotional: bool = False,
 ) -> Submission:
     """Submit a link to Upcoming, or lead to the story that already has it.
 
@@ -135,7 +148,9 @@ def submit_story(
     with ``created`` False. Over the submitting limit it raises
     RateLimitedError. The story is a public post of kind ``story`` in
     its own conversation; its link preview is fetched by ``fetch_preview``
-    after commit, through the SSRF-safe fetcher.
+    after commit, through the SSRF-safe fetcher. It is labelled promotional
+    as a note is (``label_for_new_post``): ``promotional`` is the submitter
+    saying so, as #ad or #sponsored in the title or blurb do.
     """
     try:
         normalised = links.normalise_url(url)
@@ -149,6 +164,7 @@ def submit_story(
     now = timezone.now()
     text = "\n\n".join(part for part in (title, normalised, blurb) if part)
     with transaction.atomic():
+        _claim_link(key, now)
         existing = (
             Story.objects.filter(
                 url_key=key,
@@ -168,7 +184,11 @@ def submit_story(
             when=now,
             conversation_id=_joined_conversation(author, normalised),
             label=label_for_new_post(
-                author, text=text, tags=(), promotional=False, is_reply=False
+                author,
+                text=text,
+                tags=parse_text(f"{title}\n{blurb}").tags,
+                promotional=promotional,
+                is_reply=False,
             ),
         )
         # Joining a conversation brings the comments already written in it.
@@ -192,6 +212,20 @@ def submit_story(
         )
         transaction.on_commit(lambda: _after_submit(post.id))
     return Submission(story, created=True)
+
+
+def _claim_link(key: str, now: datetime) -> None:
+    """Lock the link's claim row (writing it the first time) until the
+    transaction ends: concurrent submissions of one link queue here, so
+    the duplicate check after it sees every story committed before."""
+    # An upsert locks the row whether it was there or not (PostgreSQL);
+    # SQLite's one write lock already orders submissions.
+    LinkClaim.objects.bulk_create(
+        [LinkClaim(url_key=key, claimed_at=now)],
+        update_conflicts=True,
+        unique_fields=["url_key"],
+        update_fields=["claimed_at"],
+    )
 
 
 def _joined_conversation(author: Account, url: str) -> int | None:
@@ -270,13 +304,26 @@ def digg_story(account: Account, *, story: Story | Post | int) -> None:
 
     A deleted story, or one ``account`` may not see, is Http404. The
     submitter may digg their own story; that digg weighs 0. A digg replaces
-    the account's bury of the story, if it had one.
+    the account's bury of the story, if it had one. Over the digging limit
+    it raises RateLimitedError.
+
+    This writes what ``posts.actions.favourite_post`` writes for a story
+    (the favourite and the post's count) in a few hand-written statements,
+    because digging is the hottest write news has; a ★ from a Mastodon app
+    takes that path and reaches ``record_digg`` the same way. A digg
+    notifies nobody by itself: the submitter and the diggers hear when the
+    story is promoted (``tasks.notify_promotion``).
     """
     post_id = story if isinstance(story, int) else story.pk
-    if not Story.objects.filter(post_id=post_id).exists():
-        raise Http404("No such story.")
-    # favourite_post checks that the account may see it (deleted: 404).
-    post_actions.favourite_post(account, post=Post(id=post_id, kind=Kind.STORY))
+    enforce("digg", account=account)
+    # One cursor for every statement: the digg is a handful of them.
+    with transaction.atomic(), connection.cursor() as cursor:
+        now = timezone.now()
+        submitter_id = _insert_favourite(cursor, account, post_id, now)
+        if submitter_id is None:
+            return  # dugg already
+        if not _count_digg(cursor, account, post_id, submitter_id, now):
+            raise Http404("No such story.")
 
 
 def undigg_story(account: Account, *, story: Story | Post | int) -> None:
@@ -293,12 +340,8 @@ def record_digg(account: Account, post: Post) -> None:
     Called by ``posts.actions.favourite_post`` inside its transaction, only
     when the favourite row was new, so double diggs never reach here.
     """
-    story = lock_story(post.id)
-    if story is None:
-        return
-    _withdraw_vote(story, account.pk, VoteKind.BURY)
-    _add_vote(story, account, VoteKind.DIGG)
-    retally(story)
+    with connection.cursor() as cursor:
+        _count_digg(cursor, account, post.id, post.author_id, timezone.now())
 
 
 def record_undigg(account_id: int, post_id: int) -> None:
@@ -512,68 +555,302 @@ def lock_story(post_id: int) -> Story | None:
     )
 
 
-def _associated(account_id: int, candidates: Iterable[int]) -> set[int]:
-    """Return which of ``candidates`` are associated with ``account_id``:
-    mutual follows and high co-digg overlap (two queries)."""
-    pool = list(candidates)
-    follows = Follow.objects.filter(
-        Q(follower_id=account_id, followee_id__in=pool)
-        | Q(followee_id=account_id, follower_id__in=pool)
-    ).values_list("follower_id", "followee_id")
-    follows_out: set[int] = set()
-    follows_in: set[int] = set()
-    for follower, followee in follows:
-        if follower == account_id:
-            follows_out.add(followee)
-        else:
-            follows_in.add(follower)
-    linked = follows_out & follows_in
-    for a, b in Association.objects.filter(
-        Q(account_a_id=account_id, account_b_id__in=pool)
-        | Q(account_b_id=account_id, account_a_id__in=pool)
-    ).values_list("account_a_id", "account_b_id"):
-        linked.add(b if a == account_id else a)
-    return linked
+# Table names for the hand-written statements of the digg path.
+_FOLLOW = Follow._meta.db_table
+_ASSOCIATION = Association._meta.db_table
+_VOTE = StoryVote._meta.db_table
+_STORY = Story._meta.db_table
+_COMMUNITY = Community._meta.db_table
+_FAVOURITE = Favourite._meta.db_table
+_POST = Post._meta.db_table
+
+
+def _linked_to_voter(other: str) -> str:
+    """SQL saying the voter ``%(account)s`` is associated with ``other``
+    (an account id expression): a mutual follow or a co-digg association."""
+    return f"""(
+        (EXISTS (SELECT 1 FROM {_FOLLOW} f
+                 WHERE f.follower_id = %(account)s AND f.followee_id = {other})
+         AND EXISTS (SELECT 1 FROM {_FOLLOW} f
+                     WHERE f.follower_id = {other} AND f.followee_id = %(account)s))
+        OR EXISTS (SELECT 1 FROM {_ASSOCIATION} a
+                   WHERE a.account_a_id = %(account)s AND a.account_b_id = {other})
+        OR EXISTS (SELECT 1 FROM {_ASSOCIATION} a
+                   WHERE a.account_b_id = %(account)s AND a.account_a_id = {other}))"""  # noqa: S608
+
+
+# One statement tells a new vote where it belongs. The row tagged 0 says
+# whether the voter is tied to the submitter, whether they hold a vote of
+# the other kind, and the threshold; each row tagged 1 is a cluster of the
+# story's votes of this kind that the new vote joins, with its total
+# weight: the clusters of the voters it is associated with, and the
+# submitter's cluster when the voter is the submitter or tied to them.
+# Association lookups are indexed probes per vote of the story, never a
+# scan of anyone's follows.
+_PLACE_VOTE = f"""
+    SELECT 0, NULL,
+           CASE WHEN {_linked_to_voter("%(submitter)s")} THEN 1.0 ELSE 0.0 END,
+           CASE WHEN EXISTS (SELECT 1 FROM {_VOTE}
+                             WHERE story_id = %(story)s AND kind = %(other_kind)s
+                               AND account_id = %(account)s)
+                THEN 1.0 ELSE 0.0 END,
+           (SELECT threshold FROM {_COMMUNITY} WHERE id = 1)
+    UNION ALL
+    SELECT 1, v.cluster, SUM(v.weight), NULL, NULL
+    FROM {_VOTE} v
+    WHERE v.story_id = %(story)s AND v.kind = %(kind)s
+      AND ((v.cluster = %(submitter)s
+            AND (%(is_submitter)s OR {_linked_to_voter("%(submitter)s")}))
+           OR v.cluster IN (
+               SELECT w.cluster FROM {_VOTE} w
+               WHERE w.story_id = %(story)s AND w.kind = %(kind)s
+                 AND {_linked_to_voter("w.account_id")}))
+    GROUP BY v.cluster
+"""  # noqa: S608 - table names are the models'; values are parameters
+_MERGE_CLUSTERS = f"""
+    UPDATE {_VOTE} SET cluster = %s
+    WHERE story_id = %s AND kind = %s AND cluster IN ({{labels}})
+"""  # noqa: S608
+_INSERT_VOTE = f"""
+    INSERT INTO {_VOTE} (story_id, account_id, kind, reason, cluster, weight,
+                         age_days, has_posted, tied_to_submitter, is_submitter,
+                         created_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""  # noqa: S608
+# Counting the digg locks the story (PostgreSQL) before its votes are read,
+# so concurrent diggs of one story place their votes one after another.
+_COUNT_DIGG = f"""
+    UPDATE {_STORY} SET diggs = diggs + 1 WHERE post_id = %s
+    RETURNING state, submitted_at, effective, clusters, largest_share,
+              promoted_hour, comments_count
+"""  # noqa: S608
+_STORE_DIGG_TALLY = f"""
+    UPDATE {_STORY} SET effective = %s, clusters = %s, largest_share = %s,
+                        upcoming_score = %s, rank = %s
+    WHERE post_id = %s
+"""  # noqa: S608
+# The favourite goes in only if the viewer may see the story (the EXISTS is
+# ``visible_posts``, prepared) and had not favourited it.
+_ADD_FAVOURITE = f"""
+    INSERT INTO {_FAVOURITE} (account_id, post_id, created_at)
+    SELECT %s, %s, %s WHERE EXISTS ({{visible}})
+    ON CONFLICT (account_id, post_id) DO NOTHING
+    RETURNING id
+"""
+_COUNT_FAVOURITE = f"""
+    UPDATE {_POST} SET favourites_count = favourites_count + 1 WHERE id = %s
+    RETURNING author_id
+"""  # noqa: S608
+
+_story_posts = PreparedQueries(Post)
+
+
+def _visible_story_sql(viewer: Account, post_id: int) -> tuple[str, list[Any]]:
+    """Return the query for the live story ``post_id`` if ``viewer`` may see
+    it: ``visible_posts``, compiled once and prepared."""
+
+    def build(stand: Stand) -> QuerySet[Post]:
+        reader = Account(pk=stand.value("viewer"))
+        return (
+            visible_posts(reader)
+            .filter(id=stand.value("post"), kind=Kind.STORY)
+            .only("id")
+        )
+
+    return _story_posts.sql(
+        "story", build, values={"viewer": viewer.pk, "post": post_id}
+    )
+
+
+# The favourite INSERT with each database's visibility query in place,
+# built once: the prepared query's SQL is the same for every viewer.
+_add_favourite_statements: dict[str, str] = {}
+
+
+def _insert_favourite(
+    cursor: CursorWrapper, account: Account, post_id: int, now: datetime
+) -> int | None:
+    """Write the favourite a digg is and count it on the post; return the
+    submitter's id, or None when ``account`` had favourited it already.
+
+    Raises Http404 when the story is gone or ``account`` may not see it.
+    """
+    visible, params = _visible_story_sql(account, post_id)
+    statement = _add_favourite_statements.get(visible)
+    if statement is None:
+        statement = _add_favourite_statements[visible] = _ADD_FAVOURITE.format(
+            visible=visible
+        )
+    created = cursor.db.ops.adapt_datetimefield_value(now)
+    cursor.execute(statement, [account.pk, post_id, created, *params])
+    if cursor.fetchone() is not None:
+        cursor.execute(_COUNT_FAVOURITE, [post_id])
+        return int(cursor.fetchone()[0])
+    # Nothing went in: tell a double digg (a no-op) from a story that is
+    # not there for this account.
+    cursor.execute(f"SELECT EXISTS ({visible})", params)
+    if not cursor.fetchone()[0]:
+        raise Http404("No such story.")
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """Where ``_place_vote`` put a vote: the total weight of the cluster it
+    is now in, the clusters it merged (label → weight before), and what
+    else the placing statement learned."""
+
+    weight: float
+    joined: dict[int, float]
+    other_kind: bool
+    threshold: float
+
+
+def _place_vote(
+    cursor: CursorWrapper,
+    story_id: int,
+    submitter_id: int,
+    account: Account,
+    kind: VoteKind,
+    now: datetime,
+    reason: str = "",
+) -> _Placed:
+    """Store a vote in its association cluster, merging the clusters it
+    joins (no re-tally): one query, one insert, and one update on a merge.
+
+    The cluster label is the submitter's id for the cluster tied to the
+    submitter (so later ties find it), else the smallest id in it.
+    """
+    is_submitter = account.pk == submitter_id
+    other = VoteKind.BURY if kind == VoteKind.DIGG else VoteKind.DIGG
+    cursor.execute(
+        _PLACE_VOTE,
+        {
+            "story": story_id,
+            "account": account.pk,
+            "submitter": submitter_id,
+            "is_submitter": is_submitter,
+            "kind": kind.value,
+            "other_kind": other.value,
+        },
+    )
+    rows = cursor.fetchall()
+    head = next(row for row in rows if row[0] == 0)
+    joined = {int(row[1]): float(row[2]) for row in rows if row[0] == 1}
+    tied = bool(head[2])
+    if tied or is_submitter or submitter_id in joined:
+        label = submitter_id
+    else:
+        label = min([*joined, account.pk])
+    if merged := [other for other in joined if other != label]:
+        sql = _MERGE_CLUSTERS.format(labels=", ".join(["%s"] * len(merged)))
+        cursor.execute(sql, [label, story_id, kind.value, *merged])
+    voter = ranking.Voter(
+        voter_id=account.pk,
+        age_days=(now - account.date_joined).total_seconds() / 86400,
+        has_posted=account.posts_count > 0,
+        mutual_follow_with_submitter=tied,
+        is_submitter=is_submitter,
+    )
+    weight = ranking.weight(voter)
+    cursor.execute(
+        _INSERT_VOTE,
+        [
+            story_id,
+            account.pk,
+            kind.value,
+            reason,
+            label,
+            weight,
+            voter.age_days,
+            voter.has_posted,
+            tied,
+            is_submitter,
+            cursor.db.ops.adapt_datetimefield_value(now),
+        ],
+    )
+    threshold = head[4] if head[4] is not None else ranking.THRESHOLD_FLOOR
+    return _Placed(weight, joined, bool(head[3]), float(threshold))
+
+
+def _count_digg(
+    cursor: CursorWrapper,
+    account: Account,
+    post_id: int,
+    submitter_id: int,
+    now: datetime,
+) -> bool:
+    """Count a new digg of story ``post_id``; False if it is no story.
+
+    The vote joins its cluster and the story's aggregates move by what
+    that cluster gained (``ranking.add_to_cluster``), in four statements.
+    Only when the stored aggregates say the story may now pass the rule
+    (``ranking.may_promote``) is it locked and fully re-tallied, which
+    promotes it by one conditional UPDATE; a digg that replaces the
+    voter's bury is re-tallied too, as buries changed.
+    """
+    cursor.execute(_COUNT_DIGG, [post_id])
+    row = cursor.fetchone()
+    if row is None:
+        return False
+    state, submitted, effective, clusters, largest_share, hour, comments = row
+    submitted_at = _from_db_datetime(submitted)
+    placed = _place_vote(cursor, post_id, submitter_id, account, VoteKind.DIGG, now)
+    if placed.other_kind:
+        story = lock_story(post_id)
+        assert story is not None  # noqa: S101 - counted above, in this transaction
+        _withdraw_vote(story, account.pk, VoteKind.BURY)
+        retally(story, now=now)
+        return True
+    tally = ranking.add_to_cluster(
+        ranking.StoredTally(effective, clusters, largest_share),
+        joined=list(placed.joined.values()),
+        weight=placed.weight,
+    )
+    rank = 0.0
+    if state == State.PROMOTED and hour is not None:
+        rank = _rank(hour, tally.effective, comments, now)
+    cursor.execute(
+        _STORE_DIGG_TALLY,
+        [
+            tally.effective,
+            tally.clusters,
+            tally.largest_share,
+            ranking.upcoming_score(tally.effective, submitted_at),
+            rank,
+            post_id,
+        ],
+    )
+    if state == State.UPCOMING and ranking.may_promote(
+        tally, threshold=placed.threshold, submitted_at=submitted_at, now=now
+    ):
+        story = lock_story(post_id)
+        assert story is not None  # noqa: S101 - counted above, in this transaction
+        retally(story, now=now)
+    return True
+
+
+def _from_db_datetime(value: datetime | str) -> datetime:
+    # SQLite hands a raw statement's datetime back as text in UTC.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
 def _add_vote(
     story: Story, account: Account, kind: VoteKind, *, reason: str = ""
 ) -> None:
-    """Store a vote and merge the clusters it associates (no re-tally).
-
-    The cluster label is the submitter's id for the cluster tied to the
-    submitter (so later ties find it), else the smallest id in it.
-    """
-    submitter_id = story.post.author_id
-    now = timezone.now()
-    labels = dict(
-        StoryVote.objects.filter(story=story, kind=kind).values_list(
-            "account_id", "cluster"
+    """Store a vote of a locked story in its cluster (no re-tally)."""
+    with connection.cursor() as cursor:
+        _place_vote(
+            cursor,
+            story.pk,
+            story.post.author_id,
+            account,
+            kind,
+            timezone.now(),
+            reason,
         )
-    )
-    linked = _associated(account.pk, [*labels, submitter_id])
-    is_submitter = account.pk == submitter_id
-    tied = submitter_id in linked
-    joined = {labels[other] for other in linked if other in labels}
-    if tied or is_submitter:
-        joined.add(submitter_id)
-    label = submitter_id if submitter_id in joined else min(joined | {account.pk})
-    if merged := joined - {label}:
-        StoryVote.objects.filter(story=story, kind=kind, cluster__in=merged).update(
-            cluster=label
-        )
-    StoryVote.objects.create(
-        story=story,
-        account=account,
-        kind=kind,
-        reason=reason,
-        cluster=label,
-        age_days=(now - account.date_joined).total_seconds() / 86400,
-        has_posted=account.posts_count > 0,
-        tied_to_submitter=tied,
-        is_submitter=is_submitter,
-        created_at=now,
-    )
 
 
 def _withdraw_vote(story: Story, account_id: int, kind: VoteKind) -> bool:
@@ -676,11 +953,11 @@ def front_page_penalties(effective: float, comments: int) -> list[tuple[float, s
     return []
 
 
-def _rank(story: Story, effective: float, now: datetime) -> float:
-    if story.promoted_hour is None:
-        return 0.0
-    hours = hours_since_epoch(now) - story.promoted_hour
-    penalties = [p for p, _ in front_page_penalties(effective, story.comments_count)]
+def _rank(
+    promoted_hour: float, effective: float, comments: int, now: datetime
+) -> float:
+    hours = hours_since_epoch(now) - promoted_hour
+    penalties = [p for p, _ in front_page_penalties(effective, comments)]
     return ranking.front_page_rank(effective, hours, penalties)
 
 
@@ -708,8 +985,10 @@ def retally(story: Story, *, now: datetime | None = None) -> None:
         **_aggregates(diggs, buries),
         "upcoming_score": ranking.upcoming_score(diggs.effective, story.submitted_at),
     }
-    if story.state == State.PROMOTED:
-        fields["rank"] = _rank(story, diggs.effective, now)
+    if story.state == State.PROMOTED and story.promoted_hour is not None:
+        fields["rank"] = _rank(
+            story.promoted_hour, diggs.effective, story.comments_count, now
+        )
     Story.objects.filter(pk=story.pk).update(**fields)
     for name, value in fields.items():
         setattr(story, name, value)

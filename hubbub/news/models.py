@@ -146,6 +146,23 @@ class Story(models.Model):
         return f"story {self.post_id}: {self.title}"
 
 
+class LinkClaim(models.Model):
+    """One row per link ever submitted (by ``Story.url_key``), locked by
+    each submission of that link until its transaction ends.
+
+    Submitting takes this row before it looks for a duplicate, so of two
+    submissions of one link at the same moment the second waits for the
+    first to commit and then finds its story: the duplicate window is kept
+    by a row lock, not by check-then-insert luck.
+    """
+
+    url_key = models.CharField(max_length=64, primary_key=True)
+    claimed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"link {self.url_key}"
+
+
 class VoteKind(models.TextChoices):
     DIGG = "digg", "Digg"
     BURY = "bury", "Bury"
@@ -156,19 +173,30 @@ class StoryVote(models.Model):
 
     The weight inputs are frozen when the vote is cast: an account's age
     then, whether it had posted, whether it and the submitter followed each
-    other. ``cluster`` labels the association cluster (the smallest account
-    id in it, or the submitter's id for everyone tied to the submitter);
+    other, and the weight they give. ``cluster`` labels the association
+    cluster (the smallest account id in it, or the submitter's id for
+    everyone tied to the submitter);
     diggs and buries are clustered separately. A digg's row lives exactly
     as long as the favourite it shadows.
     """
 
-    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="votes")
+    # No index of their own: story_vote_once leads with the story and
+    # story_vote_account with the account, and every digg writes each index.
+    story = models.ForeignKey(
+        Story, on_delete=models.CASCADE, related_name="votes", db_index=False
+    )
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     kind = models.CharField(max_length=4, choices=VoteKind.choices)
     reason = models.CharField(max_length=20, choices=BuryReason.choices, blank=True)
     cluster = models.BigIntegerField()
+    # ranking.weight of the frozen inputs below, so a cluster's total weight
+    # is one SUM in SQL.
+    weight = models.FloatField(default=0.0)
     age_days = models.FloatField()
     has_posted = models.BooleanField()
     tied_to_submitter = models.BooleanField(default=False)
@@ -263,6 +291,9 @@ class Community(models.Model):
     threshold = models.FloatField(default=ranking.THRESHOLD_FLOOR)
     threshold_updated_at = models.DateTimeField(default=timezone.now)
     associations_refreshed_at = models.DateTimeField(null=True, blank=True)
+    # The co-digg refresh's place in its sweep: the last account id whose
+    # pairs are done, None between sweeps.
+    associations_cursor = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "community"

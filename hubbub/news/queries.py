@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Value
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from hubbub.news import actions, ranking
 from hubbub.news.models import (
     BuryReason,
     CommentBury,
+    Community,
     State,
     Story,
     StoryVote,
@@ -92,18 +93,34 @@ def stories_for_posts(post_ids: set[int]) -> dict[int, Story]:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of stories and whether another follows."""
+    """One page of stories, whether another follows, and the community's
+    promotion threshold (read with the page)."""
 
     stories: list[Story]
     number: int
     has_next: bool
+    threshold: float = ranking.THRESHOLD_FLOOR
 
 
 def _page(stories: QuerySet[Story], number: int) -> Page:
+    """Return page ``number`` of ``stories`` in one query: the threshold
+    comes along as a column of every row, so a page costs no query of its
+    own for it (an empty page reads it apart)."""
     number = max(1, number)
     start = (number - 1) * PAGE_SIZE
-    rows = list(stories[start : start + PAGE_SIZE + 1])
-    return Page(rows[:PAGE_SIZE], number, len(rows) > PAGE_SIZE)
+    threshold = Community.objects.filter(id=1).values("threshold")[:1]
+    rows: list[Story] = list(
+        stories.annotate(community_threshold=Subquery(threshold))[
+            start : start + PAGE_SIZE + 1
+        ]
+    )
+    # The column is None before the threshold was first adapted.
+    stored = getattr(rows[0], "community_threshold", None) if rows else None
+    if not rows:
+        found = actions.current_threshold()
+    else:
+        found = ranking.THRESHOLD_FLOOR if stored is None else float(stored)
+    return Page(rows[:PAGE_SIZE], number, len(rows) > PAGE_SIZE, found)
 
 
 # Upcoming --------------------------------------------------------------------
@@ -174,7 +191,7 @@ def upcoming(
     topic: str = "",
     page: int = 1,
 ) -> Upcoming:
-    """Return a page of stories in their promotion window (two queries).
+    """Return a page of stories in their promotion window (one query).
 
     ``rising`` orders by ``ranking.upcoming_score`` (log of E plus
     freshness), ``newest`` by submission. ``topic`` keeps one topic.
@@ -190,7 +207,7 @@ def upcoming(
         stories = stories.filter(topic=topic.strip().lower())
     order = ("-upcoming_score",) if sort == "rising" else ("-submitted_at",)
     found = _page(stories.order_by(*order, "-post_id"), page)
-    threshold = actions.current_threshold()
+    threshold = found.threshold
     return Upcoming(
         items=[
             UpcomingStory(s, stored_check(s, threshold=threshold, now=now))

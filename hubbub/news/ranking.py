@@ -386,6 +386,54 @@ def effective_diggs(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StoredTally:
+    """The aggregates a story keeps of its diggs: E, the number of clusters
+    with positive weight, and the largest cluster's share of E."""
+
+    effective: float
+    clusters: int
+    largest_share: float
+
+
+def add_to_cluster(
+    stored: StoredTally, *, joined: Sequence[float], weight: float
+) -> StoredTally:
+    """Return the aggregates after one vote of ``weight`` joins the clusters
+    whose total weights are ``joined`` (none: it starts its own cluster).
+
+    The merged cluster replaces the joined ones in E. Adding a vote never
+    shrinks a cluster, so the largest cluster is the old largest or the
+    merged one. ``effective_diggs`` over all the votes gives the same
+    numbers up to rounding; re-tallies use that.
+    """
+    total = weight + math.fsum(joined)
+    merged = cluster_value(total)
+    effective = max(
+        0.0, stored.effective - math.fsum(cluster_value(w) for w in joined) + merged
+    )
+    clusters = stored.clusters - sum(1 for w in joined if w > 0) + (total > 0)
+    largest = max(stored.largest_share * stored.effective, merged)
+    share = min(1.0, largest / effective) if effective > 0 else 0.0
+    return StoredTally(effective, clusters, share)
+
+
+def may_promote(
+    stored: StoredTally, *, threshold: float, submitted_at: datetime, now: datetime
+) -> bool:
+    """Say whether a story with these aggregates might pass ``promotion_check``
+    now: E, clusters and share meet their bars and the story is between
+    MIN_DWELL and PROMOTION_WINDOW old. Buries and holds are left to the
+    full check; a False here is final, a True means "check"."""
+    age = now - submitted_at
+    return (
+        stored.effective >= threshold - _EPSILON
+        and stored.clusters >= MIN_CLUSTERS
+        and stored.largest_share <= MAX_CLUSTER_SHARE + _EPSILON
+        and MIN_DWELL <= age < PROMOTION_WINDOW
+    )
+
+
 # Promotion -------------------------------------------------------------------
 
 

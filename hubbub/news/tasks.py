@@ -9,6 +9,7 @@ UPDATE, so any number of workers run each at most once per period.
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -49,6 +50,11 @@ ASSOCIATION_WINDOW = timedelta(days=90)
 ASSOCIATION_MIN_COMMON = 3
 ASSOCIATION_MIN_OVERLAP = 0.5
 ASSOCIATION_PERIOD = timedelta(hours=1)
+# accounts whose pairs one run of the refresh recomputes: a run's cost is
+# bounded however many accounts dig; a sweep takes as many sweeper ticks
+# as it needs.
+ASSOCIATION_BATCH = 500
+_LARGEST_ID = 2**63 - 1
 
 
 # Queued jobs ----------------------------------------------------------------
@@ -275,30 +281,80 @@ def adapt_threshold(now: datetime, *, force: bool = False) -> float | None:
     return threshold
 
 
-def refresh_associations(now: datetime, *, force: bool = False) -> int | None:
-    """Recompute which accounts dig together (co-digg overlap) and
-    re-cluster the upcoming stories.
+def refresh_associations(
+    now: datetime, *, force: bool = False, batch: int = ASSOCIATION_BATCH
+) -> int | None:
+    """Recompute which accounts dig together (co-digg overlap), ``batch``
+    accounts a run, and re-cluster the upcoming stories it changes.
 
-    Pairs with ASSOCIATION_MIN_COMMON common diggs in ASSOCIATION_WINDOW
-    and a Jaccard index of at least ASSOCIATION_MIN_OVERLAP become
-    ``Association`` rows (the table is replaced). Every story still in its
-    promotion window is re-clustered and re-tallied, so a ring found today
-    stops counting as strangers on stories it is pushing now. Runs at most
-    hourly unless ``force``; returns how many pairs it found, or None when
-    it was not due.
+    A sweep walks the accounts with recent diggs in id order: each run
+    recomputes the pairs whose smaller id is among the next ``batch`` of
+    them (pairs with ASSOCIATION_MIN_COMMON common diggs in
+    ASSOCIATION_WINDOW and a Jaccard index of at least
+    ASSOCIATION_MIN_OVERLAP), replaces their ``Association`` rows, and
+    stores where it stopped; the next run (the sweeper's next tick)
+    resumes there. A sweep starts at most hourly unless ``force``. Stories
+    still in their promotion window with a vote from an account whose
+    pairs changed are re-clustered and re-tallied, so a ring found today
+    stops counting as strangers on stories it is pushing now. Returns how
+    many pairs this run found, or None when nothing was due.
     """
-    if not force and not _claim("associations_refreshed_at", ASSOCIATION_PERIOD, now):
+    row, _ = Community.objects.get_or_create(id=1)
+    after = row.associations_cursor
+    if (
+        after is None
+        and not force
+        and not _claim("associations_refreshed_at", ASSOCIATION_PERIOD, now)
+    ):
         return None
-    pairs = _co_digg_pairs(now - ASSOCIATION_WINDOW)
+    since = now - ASSOCIATION_WINDOW
+    start = after or 0
+    accounts = list(
+        StoryVote.objects.filter(
+            kind=VoteKind.DIGG, created_at__gte=since, account_id__gt=start
+        )
+        .order_by("account_id")
+        .values_list("account_id", flat=True)
+        .distinct()[: batch + 1]
+    )
+    last = len(accounts) <= batch
+    upto = None if last else accounts[batch - 1]
+    # Take this batch: of workers that read the same place, one moves it.
+    if not Community.objects.filter(id=1, associations_cursor=after).update(
+        associations_cursor=upto
+    ):
+        return None
+    pairs = _co_digg_pairs(since, after=start, upto=upto)
+    found = {(a, b) for a, b, _ in pairs}
     with transaction.atomic():
-        Association.objects.all().delete()
+        old = Association.objects.filter(account_a_id__gt=start)
+        if upto is not None:
+            old = old.filter(account_a_id__lte=upto)
+        before = set(old.values_list("account_a_id", "account_b_id"))
+        old.delete()
         Association.objects.bulk_create(
             Association(account_a_id=a, account_b_id=b, overlap=overlap)
             for a, b, overlap in pairs
         )
-    open_stories = Story.objects.filter(
-        state=State.UPCOMING, submitted_at__gt=now - ranking.PROMOTION_WINDOW
-    ).values_list("post_id", flat=True)
+    changed = {account for pair in before ^ found for account in pair}
+    _recluster_open_stories(changed, now)
+    return len(pairs)
+
+
+def _recluster_open_stories(accounts: set[int], now: datetime) -> None:
+    """Re-cluster and re-tally the stories in their promotion window that
+    ``accounts`` voted on."""
+    if not accounts:
+        return
+    open_stories = (
+        Story.objects.filter(
+            state=State.UPCOMING,
+            submitted_at__gt=now - ranking.PROMOTION_WINDOW,
+            votes__account_id__in=accounts,
+        )
+        .values_list("post_id", flat=True)
+        .distinct()
+    )
     for story_id in list(open_stories):
         with transaction.atomic():
             story = actions.lock_story(story_id)
@@ -307,11 +363,13 @@ def refresh_associations(now: datetime, *, force: bool = False) -> int | None:
             actions.recluster(story, VoteKind.DIGG)
             actions.recluster(story, VoteKind.BURY)
             actions.retally(story, now=now)
-    return len(pairs)
 
 
-def _co_digg_pairs(since: datetime) -> list[tuple[int, int, float]]:
-    """Return (a, b, Jaccard) for account pairs that dig together, a < b."""
+def _co_digg_pairs(
+    since: datetime, *, after: int, upto: int | None
+) -> list[tuple[int, int, float]]:
+    """Return (a, b, Jaccard) for account pairs that dig together, a < b,
+    with ``after`` < a ≤ ``upto`` (no upper bound when None)."""
     table = StoryVote._meta.db_table
     # A self-join on the story: every pair of diggers of each story. Plain
     # SQL that both databases run the same way.
@@ -321,12 +379,15 @@ def _co_digg_pairs(since: datetime) -> list[tuple[int, int, float]]:
           ON v1.story_id = v2.story_id AND v1.account_id < v2.account_id
         WHERE v1.kind = %s AND v2.kind = %s
           AND v1.created_at >= %s AND v2.created_at >= %s
+          AND v1.account_id > %s AND v1.account_id <= %s
         GROUP BY v1.account_id, v2.account_id
         HAVING COUNT(*) >= %s
     """  # noqa: S608 - the table name is the model's; values are parameters
     digg = VoteKind.DIGG.value
+    high = upto if upto is not None else _LARGEST_ID
+    params: list[Any] = [digg, digg, since, since, after, high, ASSOCIATION_MIN_COMMON]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [digg, digg, since, since, ASSOCIATION_MIN_COMMON])
+        cursor.execute(sql, params)
         common = cursor.fetchall()
     if not common:
         return []

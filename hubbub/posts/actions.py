@@ -233,9 +233,10 @@ def _visible_original(viewer: Account, post: Post) -> Post:
 def favourite_post(account: Account, *, post: Post) -> Favourite:
     """Favourite ``post`` (a boost's original); favouriting twice is a no-op.
 
-    On a story this is a digg. The author is told by ``notify_favourite``
-    after commit. Raises Http404 for a post ``account`` may not see, and
-    RateLimitedError over the digging limit.
+    On a story this is a digg, which notifies nobody by itself (news tells
+    the submitter when the story is promoted); on any other post the author
+    is told by ``notify_favourite`` after commit. Raises Http404 for a post
+    ``account`` may not see, and RateLimitedError over the digging limit.
     """
     with transaction.atomic():
         original = _visible_original(account, post)
@@ -251,13 +252,15 @@ def favourite_post(account: Account, *, post: Post) -> Favourite:
             )
             if original.kind == Kind.STORY:
                 # A favourite of a story is a digg (imported here: news
-                # builds on posts).
+                # builds on posts). Diggs are not announced one by one; the
+                # submitter hears when the story is promoted.
                 from hubbub.news.actions import record_digg
 
                 record_digg(account, original)
-            transaction.on_commit(
-                lambda: notification_tasks.notify_favourite.enqueue(favourite.id)
-            )
+            else:
+                transaction.on_commit(
+                    lambda: notification_tasks.notify_favourite.enqueue(favourite.id)
+                )
     return favourite
 
 
@@ -366,8 +369,10 @@ def unboost_post(account: Account, *, post: Post) -> None:
     """Take back ``account``'s boost of ``post``; a no-op if there is none.
 
     ``post`` may be the original or the boost itself. The boost leaves
-    every timeline and its notification is withdrawn.
+    every timeline and its notification is withdrawn. It counts toward
+    the deleting limit (RateLimitedError), as in Mastodon.
     """
+    enforce("delete", account=account)
     original_id = post.reblog_of_id or post.id
     with transaction.atomic():
         boost_id = (
@@ -424,10 +429,11 @@ def delete_post(actor: Account, *, post: Post) -> None:
     counters it added to (posts, the parent's replies, the original's
     boosts) go down. Replies to it remain. Deleting a boost takes the
     boost back. Anyone but the author gets Http404, as for a post they
-    may not see.
+    may not see. Over the deleting limit it raises RateLimitedError.
     """
     if post.author_id != actor.pk:
         raise Http404("No such post.")
+    enforce("delete", account=actor)
     do_delete_post(post)
 
 

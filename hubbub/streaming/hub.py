@@ -24,6 +24,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
 from hubbub.accounts.models import Account, Follow
+from hubbub.accounts.signal import stored_signal
 from hubbub.api.auth import Credentials
 from hubbub.api.mastodon.notifications import render_notification
 from hubbub.api.scopes import covers
@@ -168,13 +169,34 @@ def _home_readers(post: Post, listeners: list[Listener]) -> set[int]:
     return readers
 
 
+def _quieting_readers(post: Post, readers: set[int]) -> set[int]:
+    """Return which of ``readers`` asked to quiet broadcasters and would
+    have ``post`` left out of their home timeline for it, as
+    ``timelines.queries.quiet_broadcasters`` leaves it out of a page. The
+    setting is read now, so a change reaches open streams at once."""
+    authors = [post.author] + ([post.reblog_of.author] if post.reblog_of else [])
+    if not any(stored_signal(author).only_broadcasts for author in authors):
+        return set()
+    # A reader's own posts and boosts always stay.
+    return set(
+        Account.objects.filter(
+            pk__in=readers - {post.author_id}, quiet_broadcasters=True
+        ).values_list("pk", flat=True)
+    )
+
+
 def _post_created(
     post_id: int, listeners: list[Listener]
 ) -> list[tuple[Listener, Message]]:
-    post = Post.objects.select_related("author").filter(id=post_id).first()
+    post = (
+        Post.objects.select_related("author", "reblog_of__author")
+        .filter(id=post_id)
+        .first()
+    )
     if post is None or post.deleted_at is not None:
         return []
     home = _home_readers(post, listeners)
+    home -= _quieting_readers(post, home)
     # A silenced author's posts reach followers only (their home streams).
     public = (
         post.visibility == Visibility.PUBLIC

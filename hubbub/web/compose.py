@@ -12,14 +12,9 @@ from hubbub.web.forms import NoteForm
 _MAX_ID = 2**63 - 1
 
 
-class ComposeForm(NoteForm):
-    visibility = forms.ChoiceField(
-        label="Who can see it",
-        choices=Visibility.choices,
-        initial=Visibility.PUBLIC,
-        required=False,
-    )
-    promotional = forms.BooleanField(
+def promotional_field() -> forms.BooleanField:
+    """The author's "this is promotional" box, for notes and stories."""
+    return forms.BooleanField(
         label="This is promotional",
         required=False,
         help_text=(
@@ -28,6 +23,16 @@ class ComposeForm(NoteForm):
             " promotional posts."
         ),
     )
+
+
+class ComposeForm(NoteForm):
+    visibility = forms.ChoiceField(
+        label="Who can see it",
+        choices=Visibility.choices,
+        initial=Visibility.PUBLIC,
+        required=False,
+    )
+    promotional = promotional_field()
     in_reply_to = forms.IntegerField(
         required=False, min_value=1, max_value=_MAX_ID, widget=forms.HiddenInput
     )

@@ -44,6 +44,8 @@ from hubbub.web.templatetags.hubbub import ago
 POST_TEMPLATE = "web/partials/post.html"
 COMPOSE_TEMPLATE = "web/partials/compose.html"
 HEADER_TEMPLATE = "web/partials/site_header.html"
+# Where render_row keeps what a page's rows share, for one rendering.
+_PAGE_KEY = "hubbub.web.fragments.page"
 
 
 @cache
@@ -118,23 +120,25 @@ def render_row(context: Context, row: TimelineRow) -> SafeString:
     forms return to complete the key. The page's model instances are
     built only if a rendering is missing.
     """
-    user = context["user"]
     page = row.page
     raw = row.row
-    created_at = (
-        page.column("reblog_of", "created_at")
-        if page.column("reblog_of_id")(raw) is not None
-        else page.column("created_at")
-    )(raw)
-    next_url = _next_url(context)
-    key = (
-        raw,
-        user.pk,
-        user.promotional_posts,
-        ago(created_at),
-        next_url,
-        get_language(),
-    )
+    # What every row of the page shares, worked out for the first.
+    shared = context.render_context.get(_PAGE_KEY)
+    if shared is None or shared[0] is not page:
+        user = context["user"]
+        shared = context.render_context[_PAGE_KEY] = (
+            page,
+            user.pk,
+            user.promotional_posts,
+            _next_url(context),
+            get_language(),
+            page.column("reblog_of_id"),
+            page.column("reblog_of", "created_at"),
+            page.column("created_at"),
+        )
+    _, *viewer, next_url, language, boosted, original_at, created_at = shared
+    moment = (original_at if boosted(raw) is not None else created_at)(raw)
+    key = (raw, *viewer, next_url, language, ago(moment))
     return _render(
         context, POST_TEMPLATE, key, lambda: {"post": row.post, "next_url": next_url}
     )

@@ -11,7 +11,7 @@ from django import forms
 
 from hubbub.moderation.models import Reason
 from hubbub.news.models import BuryReason
-from hubbub.web.compose import _MAX_ID
+from hubbub.web.compose import _MAX_ID, promotional_field
 from hubbub.web.forms import NoteForm
 
 # characters accepted from a field before the action judges it: generous
@@ -48,6 +48,7 @@ class StoryForm(forms.Form):
         "or “open-source”.",
         widget=forms.TextInput(attrs={"list": "known-topics"}),
     )
+    promotional = promotional_field()
 
 
 class CommentForm(NoteForm):

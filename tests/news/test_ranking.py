@@ -18,8 +18,10 @@ from hubbub.news.ranking import (
     THRESHOLD_FLOOR,
     Outcome,
     Reason,
+    StoredTally,
     Voter,
     adapt_threshold,
+    add_to_cluster,
     bury_limit,
     cluster_value,
     cluster_voters,
@@ -552,6 +554,36 @@ def test_e_never_exceeds_the_raw_weights_and_the_groups_add_up(voters, edges):
     assert math.fsum(g.counted for g in tally.groups) == pytest.approx(tally.effective)
     assert sum(g.votes for g in tally.groups) == tally.votes
     assert 0 <= tally.largest_share <= 1
+
+
+_ADDS = st.lists(
+    st.tuples(
+        st.sampled_from([0.0, 0.3, 0.5, 1.0, 0.15, 0.9]),
+        st.lists(st.integers(0, 40), max_size=3),
+    ),
+    max_size=40,
+)
+
+
+@given(_ADDS)
+def test_adding_votes_one_by_one_keeps_the_full_tally(adds):
+    # Each vote has a weight and joins some existing clusters (by index).
+    clusters: list[float] = []
+    stored = StoredTally(0.0, 0, 0.0)
+    for vote_weight, picks in adds:
+        joined = sorted({p % len(clusters) for p in picks}) if clusters else []
+        stored = add_to_cluster(
+            stored, joined=[clusters[i] for i in joined], weight=vote_weight
+        )
+        merged = vote_weight + math.fsum(clusters[i] for i in joined)
+        clusters = [w for i, w in enumerate(clusters) if i not in joined]
+        clusters.append(merged)
+    values = [cluster_value(w) for w in clusters]
+    effective = math.fsum(values)
+    assert stored.effective == pytest.approx(effective, abs=1e-9)
+    assert stored.clusters == sum(1 for w in clusters if w > 0)
+    share = max(values) / effective if effective > 0 else 0.0
+    assert stored.largest_share == pytest.approx(share, abs=1e-9)
 
 
 # Comments ----------------------------------------------------------------------

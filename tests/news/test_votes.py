@@ -5,6 +5,7 @@ import itertools
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django_tasks_db.models import DBTaskResult
 
 from hubbub.moderation.models import Action, LogEntry, Report
 from hubbub.news import actions, ranking
@@ -26,7 +27,7 @@ from hubbub.posts.actions import (
     publish_note,
     unfavourite_post,
 )
-from hubbub.posts.models import Favourite
+from hubbub.posts.models import Favourite, Post
 from tests.news.conftest import member, members, mutual_follow, story_by
 
 
@@ -276,3 +277,48 @@ def test_comments_are_counted_buried_and_reported(submitter):
     assert Report.objects.get().account_id == commenter.pk
     with pytest.raises(ValidationError, match="Choose a reason"):
         report(burier, post=story.post, reason="dull")
+
+
+def test_incremental_aggregates_match_a_full_retally(submitter):
+    story = story_by(submitter)
+    people = members(7)
+    newcomer = member("new", age_days=3)
+    mutual_follow(people[0], people[1])
+    mutual_follow(people[1], people[2])  # people[1] merges {0} and {2}
+    mutual_follow(people[4], submitter)
+    for voter in [people[0], people[2], people[1], newcomer, *people[3:], submitter]:
+        digg_story(voter, story=story)
+    kept = _story(story)
+    fields = ("diggs", "effective", "clusters", "largest_share", "upcoming_score")
+    incremental = {name: getattr(kept, name) for name in fields}
+    actions.retally(kept)
+    recounted = {name: getattr(_story(story), name) for name in fields}
+    assert incremental == pytest.approx(recounted)
+    # {0, 1, 2}, {4 with the submitter}, 3, 5, 6 and the newcomer
+    assert recounted["clusters"] == 6
+
+
+def test_a_digg_and_a_favourite_of_a_story_write_the_same(submitter):
+    dugg, starred = (
+        story_by(submitter, "https://a.example/"),
+        story_by(submitter, "https://b.example/"),
+    )
+    voter = member()
+    digg_story(voter, story=dugg)
+    favourite_post(voter, post=starred.post)
+
+    def written(story: Story) -> tuple:
+        story = _story(story)
+        vote = StoryVote.objects.get(story=story)
+        return (
+            Favourite.objects.filter(account=voter, post_id=story.pk).count(),
+            Post.objects.get(pk=story.pk).favourites_count,
+            (vote.account_id, vote.kind, vote.cluster, vote.weight, vote.is_submitter),
+            (story.diggs, story.effective, story.clusters, story.largest_share),
+        )
+
+    assert written(dugg) == written(starred)
+    # Neither announces the digg by itself; promotion does.
+    assert not DBTaskResult.objects.filter(
+        task_path="hubbub.notifications.tasks.notify_favourite"
+    ).exists()

@@ -18,6 +18,7 @@ from hubbub.accounts.models import Account
 from hubbub.api import schemas
 from hubbub.api.auth import optional, requires, signed_in, viewer
 from hubbub.api.http import json_response, path_id
+from hubbub.api.parsing import Flag
 from hubbub.api.serializers import Serializer, rfc3339
 from hubbub.news import actions, queries
 from hubbub.news.models import (
@@ -237,6 +238,12 @@ class SubmitForm(Schema):
     title: str = Field(max_length=_TITLE_INPUT, description="At most 150 characters.")
     blurb: str | None = Field(None, max_length=BLURB_MAX_LENGTH * 2)
     topic: str | None = Field(None, max_length=TOPIC_MAX_LENGTH * 2)
+    promotional: Flag = Field(
+        False,
+        description="The submitter marks the story promotional (an advert, "
+        "sponsored or selling); #ad and #sponsored in the title or blurb do "
+        "the same.",
+    )
 
 
 @router.post(f"{PREFIX}/stories", response={200: Submission, **ERRORS})
@@ -251,6 +258,7 @@ def submit(request: HttpRequest, payload: SubmitForm) -> HttpResponse:
         title=payload.title,
         blurb=payload.blurb or "",
         topic=payload.topic or "",
+        promotional=payload.promotional,
     )
     story = queries.get_story(me, done.story.pk)
     return json_response(

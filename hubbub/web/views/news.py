@@ -111,7 +111,7 @@ def _promoted(request: HttpRequest, load: PageLoader, tab: str) -> HttpResponse:
             "page": page,
             "tab": tab,
             "first_rank": (page.number - 1) * news_queries.PAGE_SIZE + 1,
-            "threshold_sentence": _threshold_sentence(),
+            "threshold_sentence": ranking.threshold_sentence(page.threshold),
         },
     )
 

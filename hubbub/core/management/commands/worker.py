@@ -3,9 +3,9 @@
 The worker is the one the configured queue needs: django-tasks-db's for
 the database queue, RQ's for Redis. The sweeper also re-queues scheduled
 articles whose publication job was lost, caps stored timelines, prunes old
-events from the database event bus and runs the periodic social-news jobs
-(promotion after the dwell, archiving, the front-page re-rank, the
-threshold and co-digg overlap).
+events from the database event bus and finished rate-limit counters, and
+runs the periodic social-news jobs (promotion after the dwell, archiving,
+the front-page re-rank, the threshold and co-digg overlap).
 """
 
 import logging
@@ -21,6 +21,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from hubbub.blog.actions import repeat_publications
 from hubbub.core.events import get_bus
+from hubbub.core.ratelimits import forget_old_counters
 from hubbub.news.tasks import run_periodic_jobs
 from hubbub.timelines.tasks import redrive_stalled_fan_outs, trim_timelines
 
@@ -29,12 +30,13 @@ logger = logging.getLogger(__name__)
 
 def sweep(trim_after: int) -> int:
     """Re-drive stalled fan-outs and scheduled publications, trim the next
-    slice of timelines after reader ``trim_after`` and prune old events;
-    return the next slice's cursor."""
+    slice of timelines after reader ``trim_after``, prune old events and
+    rate-limit counters; return the next slice's cursor."""
     redrive_stalled_fan_outs()
     repeat_publications()
     trim_after = trim_timelines(after_reader_id=trim_after)
     get_bus().prune()
+    forget_old_counters()
     return trim_after
 
 

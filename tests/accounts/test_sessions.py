@@ -1,0 +1,59 @@
+"""The session store reads sessions with a prepared query, as Django would."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.utils import timezone
+
+from hubbub.accounts.sessions import SessionStore
+from tests.conftest import logged_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_saved_session_loads_with_its_data():
+    store = SessionStore()
+    store["colour"] = "green"
+    store.save()
+
+    loaded = SessionStore(store.session_key)
+
+    assert loaded["colour"] == "green"
+    assert loaded.session_key == store.session_key
+
+
+def test_an_unknown_key_loads_nothing_and_is_dropped():
+    store = SessionStore("nosuchsessionkey0123456789abcdef")
+
+    assert dict(store.items()) == {}
+    assert store.session_key is None
+
+
+def test_an_expired_session_loads_nothing():
+    store = SessionStore()
+    store["colour"] = "green"
+    store.save()
+    Session.objects.filter(session_key=store.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+
+    loaded = SessionStore(store.session_key)
+
+    assert "colour" not in loaded
+    assert loaded.session_key is None
+
+
+def test_a_signed_in_page_ends_when_its_session_expires(alice, settings):
+    # The store is the engine without Redis; with it, cached_db keeps
+    # sessions in Redis too, so set it here for both runs.
+    settings.SESSION_ENGINE = "hubbub.accounts.sessions"
+    client = logged_in(Client(), alice)
+    assert client.get("/").status_code == 200
+
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/public"
