@@ -9,20 +9,25 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from hubbub.api.auth import credentials
-from hubbub.core.ratelimits import Quota, client_address, hit
+from hubbub.core.ratelimits import SAFE_METHODS, Quota, client_address, hit
 
 # Paths where each request can be a password guess (the password grant).
 LOGIN_PATHS = frozenset({"/oauth/token"})
 
 
 def hit_api(request: HttpRequest) -> Quota:
-    """Count an API request: per token when one is valid, else per address."""
+    """Count an API request: per token when one is valid, else per address.
+
+    Reads are counted per process without Redis (``hit``'s ``shared``), so
+    that a timeline read never writes to the database.
+    """
     found = credentials(request)
     bucket = f"token:{found.token_id}" if found else f"ip:{client_address(request)}"
     return hit(
         bucket,
         limit=settings.HUBBUB_API_RATE_LIMIT,
         period=settings.HUBBUB_API_RATE_PERIOD,
+        shared=request.method not in SAFE_METHODS,
     )
 
 

@@ -7,14 +7,15 @@ from ``RateLimitMiddleware``, which also turns a refusal into a page with a
 clear message, or a 429 with ``Retry-After`` on the API.
 
 Counters are shared by every process. With HUBBUB_REDIS_URL set, a
-window's counter is a Redis key: ``cache.add`` creates it only if it is
-missing and ``cache.incr`` (INCR) bumps it in one step. Without Redis
+window's counter is a Redis key in the cache: ``cache.add`` creates it only
+if it is missing and ``cache.incr`` (INCR) bumps it in one step. Without Redis
 (the embedded default, with several web processes on one SQLite file) it
 is a ``moderation.RateCounter`` row bumped by one
 ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement, which
 SQLite and PostgreSQL both run atomically. Either way two concurrent
 requests can never both see the last free slot, the race Mastodon's own
-per-user limiter has.
+per-user limiter has. The API's limit on reads is the one exception: without
+Redis it is counted per process (see ``hit``).
 """
 
 import contextvars
@@ -95,20 +96,32 @@ class Quota:
         }
 
 
-def hit(bucket: str, *, limit: int, period: int, now: float | None = None) -> Quota:
-    """Count one request against ``bucket`` and return the quota after it."""
+def hit(
+    bucket: str,
+    *,
+    limit: int,
+    period: int,
+    now: float | None = None,
+    shared: bool = True,
+) -> Quota:
+    """Count one request against ``bucket`` and return the quota after it.
+
+    ``shared=False`` is for limits on reads: without Redis their counter
+    stays in this process's memory, so a read never takes SQLite's write
+    lock (each of N web processes then allows up to ``limit``).
+    """
     now = time.time() if now is None else now
     window = int(now // period)
     reset_at = float((window + 1) * period)
     key = f"ratelimit:{bucket}:{period}"
-    if settings.REDIS_URL:
-        used = _redis_hit(f"{key}:{window}", period)
+    if settings.REDIS_URL or not shared:
+        used = _cache_hit(f"{key}:{window}", period)
     else:
         used = _database_hit(key, window, reset_at)
     return Quota(limit=limit, used=used, reset_at=reset_at, period=period)
 
 
-def _redis_hit(key: str, period: int) -> int:
+def _cache_hit(key: str, period: int) -> int:
     # Kept past the window's end, so no request of this window can find
     # it expired between add and incr.
     cache.add(key, 0, timeout=period * 2)

@@ -5,9 +5,12 @@ import hashlib
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from hubbub.api.models import IdempotencyKey
 from hubbub.api.parsing import querydict_to_dict, to_bool
+from hubbub.moderation.models import RateCounter
 from hubbub.posts.actions import publish_note
 from hubbub.posts.models import Post
 from tests.api.conftest import ApiClient, make_app, make_token
@@ -43,6 +46,28 @@ def test_rate_limit_answers_429_with_retry_after(anon, settings):
     response = anon.get("/api/v1/instance")
     assert int(response["Retry-After"]) >= 1
     assert response["X-RateLimit-Remaining"] == "0"
+    cache.clear()
+
+
+def test_api_reads_are_counted_without_writing_to_the_database(alice_api, settings):
+    """A read's counter never takes the database's write lock: it lives in
+    Redis or, without Redis, in the process. Changes count in the database
+    when there is no Redis, shared by every process."""
+    settings.HUBBUB_API_RATE_LIMIT = 2
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        statuses = [
+            alice_api.get("/api/v1/timelines/home").status_code for _ in range(3)
+        ]
+    assert statuses == [200, 200, 429]
+    assert not [q for q in queries if "ratecounter" in q["sql"]]
+    assert not RateCounter.objects.exists()
+
+    settings.HUBBUB_API_RATE_LIMIT = 300
+    posted = alice_api.post("/api/v1/statuses", {"status": "counted"})
+    assert posted.status_code == 200
+    assert posted["X-RateLimit-Remaining"] == "299"
+    assert RateCounter.objects.exists() == (not settings.REDIS_URL)
     cache.clear()
 
 
