@@ -36,6 +36,7 @@ TARGET_P99_S = 1.0
 # How long the last notes may take to be fanned out before they count as lost.
 DRAIN_S = 120.0
 CHECKED = 20
+CLEANUP_CHUNK = 20
 # Concurrent publishers (web requests in flight).
 PUBLISHERS = 8
 
@@ -164,9 +165,13 @@ def run(
         )
         missing += [(post.id, r) for r in followers - holding]
     # Leave the data set as seeded, Redis's copies of the timelines included.
-    with transaction.atomic():
-        get_store().remove_posts(published)
-        Post.objects.filter(id__in=published).delete()
+    # In small chunks: the store removes every given post from every reader
+    # who holds any of them.
+    for start in range(0, len(published), CLEANUP_CHUNK):
+        chunk = published[start : start + CLEANUP_CHUNK]
+        with transaction.atomic():
+            get_store().remove_posts(chunk)
+            Post.objects.filter(id__in=chunk).delete()
     quantile = statistics.quantiles(delays, n=100) if len(delays) > 1 else delays
     return {
         "rate": rate,

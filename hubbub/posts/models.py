@@ -166,7 +166,11 @@ class Favourite(models.Model):
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
     )
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="favourites")
+    # No index of its own: ("post", "-id") below serves every lookup by post,
+    # and each digg would write a second one for nothing.
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="favourites", db_index=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
