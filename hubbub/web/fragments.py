@@ -26,20 +26,31 @@ its place and swapped for the page's token on the way out.
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
+from typing import cast
 
 from django.conf import settings
+from django.contrib.messages import get_messages
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.template import Context
+from django.template.loader import render_to_string
 from django.urls import get_script_prefix
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from hubbub.accounts.models import Account
+from hubbub.core.prepared import Rows
 from hubbub.posts.models import Post
 from hubbub.posts.queries import promotion_collapsed
 from hubbub.timelines.queries import TimelineRow
-from hubbub.web.templatetags.hubbub import ago
+from hubbub.web.compose import ComposeForm
+from hubbub.web.templatetags.hubbub import ago, ago_changes_at
 
 POST_TEMPLATE = "web/partials/post.html"
 COMPOSE_TEMPLATE = "web/partials/compose.html"
@@ -120,28 +131,123 @@ def render_row(context: Context, row: TimelineRow) -> SafeString:
     forms return to complete the key. The page's model instances are
     built only if a rendering is missing.
     """
-    page = row.page
-    raw = row.row
     # What every row of the page shares, worked out for the first.
     shared = context.render_context.get(_PAGE_KEY)
-    if shared is None or shared[0] is not page:
-        user = context["user"]
-        shared = context.render_context[_PAGE_KEY] = (
-            page,
-            user.pk,
-            user.promotional_posts,
-            _next_url(context),
-            get_language(),
-            page.column("reblog_of_id"),
-            page.column("reblog_of", "created_at"),
-            page.column("created_at"),
+    if shared is None or shared.page is not row.page:
+        shared = context.render_context[_PAGE_KEY] = _RowsShared(
+            row.page, context["user"], _next_url(context)
         )
-    _, *viewer, next_url, language, boosted, original_at, created_at = shared
-    moment = (original_at if boosted(raw) is not None else created_at)(raw)
-    key = (raw, *viewer, next_url, language, ago(moment))
+    next_url = shared.next_url
     return _render(
-        context, POST_TEMPLATE, key, lambda: {"post": row.post, "next_url": next_url}
+        context,
+        POST_TEMPLATE,
+        shared.key(row.row),
+        lambda: {"post": row.post, "next_url": next_url},
     )
+
+
+class _RowsShared:
+    """What the keys of one home timeline page's rows share: the viewer's
+    choices, where the forms return to, the language and the readers of
+    the columns the "ago" wording comes from."""
+
+    def __init__(self, page: Rows[Post], viewer: Account, next_url: str) -> None:
+        self.page = page
+        self.next_url = next_url
+        self._shared = (viewer.pk, viewer.promotional_posts, next_url, get_language())
+        self._boosted = page.column("reblog_of_id")
+        self._original_at = page.column("reblog_of", "created_at")
+        self._created_at = page.column("created_at")
+
+    def moment(self, raw: tuple[object, ...]) -> datetime:
+        """Return the time row ``raw`` shows as "ago": its note's."""
+        boosted = self._boosted(raw) is not None
+        return cast(datetime, (self._original_at if boosted else self._created_at)(raw))
+
+    def key(self, raw: tuple[object, ...]) -> tuple[object, ...]:
+        """Return everything the rendering of row ``raw`` shows."""
+        return (raw, *self._shared, ago(self.moment(raw)))
+
+
+@dataclass(frozen=True)
+class _KeptPage:
+    """A page's body, and until when its "ago" wordings stay as they are:
+    a moment for notes under four weeks old, the wording itself for the
+    older ones (calendar months decide theirs)."""
+
+    html: str
+    until: datetime | None
+    older: tuple[tuple[datetime, str], ...]
+
+    @classmethod
+    def render(cls, moments: list[datetime], render: Callable[[], str]) -> "_KeptPage":
+        """Keep what ``render()`` makes, the wordings taken before it, so a
+        wording that changes while it runs only makes the page expire."""
+        now = timezone.now()
+        changes = [ago_changes_at(moment, now) for moment in moments]
+        until = min((c for c in changes if c is not None), default=None)
+        older = tuple(
+            (m, ago(m)) for m, c in zip(moments, changes, strict=True) if c is None
+        )
+        return cls(render(), until, older)
+
+    def current(self) -> bool:
+        return (self.until is None or timezone.now() < self.until) and all(
+            ago(moment) == wording for moment, wording in self.older
+        )
+
+
+def render_home_page(
+    request: HttpRequest, name: str, context: dict[str, object]
+) -> HttpResponse:
+    """Render the signed-in home page ``name`` with ``context`` (its rows
+    as ``posts``), or reuse the body kept under everything it shows.
+
+    That is every row (as ``render_row`` keys it), what the header
+    shows of the viewer, the page's own values, the address and the
+    language. Nothing the page shows is left out, so nothing needs
+    invalidating: a new note, an edit, a favourite or a changed setting
+    makes a new key. The composer is an empty one (``form`` None), built
+    only when the page is rendered; a page given a form, or with messages
+    to show, is rendered afresh. The CSRF token is this request's,
+    swapped in for the stand-in the kept body carries.
+    """
+    viewer = cast(Account, request.user)  # the view sends others away
+    rows = cast(list[TimelineRow], context["posts"])
+    path = request.get_full_path()
+    form = context["form"]
+    if form is not None or len(get_messages(request)):
+        return render(request, name, {**context, "form": form or ComposeForm()})
+    match = request.resolver_match
+    key = (
+        name,
+        # The rows as render_row keys them, less the "ago" wordings, which
+        # the kept page checks itself.
+        tuple(row.row for row in rows),
+        (viewer.pk, viewer.username, viewer.is_staff, viewer.promotional_posts),
+        # The page's own values; an empty composer looks the same on every page.
+        tuple(sorted((k, v) for k, v in context.items() if k not in ("form", "posts"))),
+        match.url_name if match else None,
+        path,
+        get_script_prefix(),
+        get_language(),
+        settings.HUBBUB_INSTANCE_TITLE,
+        settings.HUBBUB_MAX_CHARACTERS,
+    )
+    stand_in = _token_stand_in(settings.SECRET_KEY)
+    page = pages.get(key)
+    if page is None or not page.current():
+        shared = _RowsShared(rows[0].page, viewer, path) if rows else None
+        page = _KeptPage.render(
+            [shared.moment(row.row) for row in rows] if shared else [],
+            lambda: render_to_string(
+                name,
+                {**context, "form": ComposeForm(), "csrf_token": stand_in},
+                request,
+            ),
+        )
+        pages.put(key, page)
+    return HttpResponse(page.html.replace(stand_in, get_token(request)))
 
 
 def render_compose(context: Context) -> SafeString:
@@ -182,23 +288,23 @@ def _next_url(context: Context) -> str:
     return str(context.get("next_url") or context["request"].get_full_path())
 
 
-class _Kept:
+class _Kept[V]:
     """Renderings by key, at most ``size``, the least recently used dropped
     first. Safe to share between a process's threads."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[Hashable, str] = OrderedDict()
+        self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> str | None:
+    def get(self, key: Hashable) -> V | None:
         with self._lock:
             html = self._items.get(key)
             if html is not None:
                 self._items.move_to_end(key)
             return html
 
-    def put(self, key: Hashable, html: str) -> None:
+    def put(self, key: Hashable, html: V) -> None:
         with self._lock:
             self._items[key] = html
             self._items.move_to_end(key)
@@ -215,7 +321,9 @@ class _Kept:
 
 # About 2 KB each: a few MB per process, and far more than the notes the
 # recent pages of a busy instance show.
-kept = _Kept(5000)
+kept = _Kept[str](5000)
+# Whole home pages, 30-60 KB each: the readers active in the last minutes.
+pages = _Kept[_KeptPage](200)
 
 
 def _render(

@@ -6,12 +6,19 @@ between two loads of the same page, and check that the page follows.
 """
 
 import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection
+from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from hubbub.accounts.actions import follow_account, update_profile
 from hubbub.posts.actions import (
@@ -23,6 +30,7 @@ from hubbub.posts.actions import (
 )
 from hubbub.posts.models import Post
 from hubbub.web import fragments
+from hubbub.web.templatetags.hubbub import ago, ago_changes_at
 from tests.conftest import logged_in
 from tests.factories import AccountFactory
 
@@ -34,6 +42,7 @@ _TOKENS = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 @pytest.fixture(autouse=True)
 def empty_cache():
     fragments.kept.clear()
+    fragments.pages.clear()
 
 
 @pytest.fixture
@@ -182,3 +191,132 @@ def test_the_header_follows_the_reader_and_the_page(alice_client, alice):
 
     assert "Moderation</a>" in public
     assert "Log out @alice" in public
+
+
+def test_a_second_home_load_is_the_kept_page_with_its_own_token(alice_client, note):
+    first = alice_client.get("/").content.decode()
+    assert len(fragments.pages) == 1
+
+    second = alice_client.get("/").content.decode()
+
+    assert len(fragments.pages) == 1
+    # Only the CSRF tokens differ: the forms' and the one htmx sends.
+    tokens = re.compile(r"\b[A-Za-z0-9]{64}\b")
+    assert tokens.sub("", first) == tokens.sub("", second)
+    assert fragments._token_stand_in(settings.SECRET_KEY) not in second
+    assert len(set(tokens.findall(second))) == 1  # one per page, as Django masks it
+    assert not set(tokens.findall(first)) & set(tokens.findall(second))
+
+
+def test_another_session_gets_its_own_token_not_the_kept_one(alice, note):
+    first = logged_in(Client(enforce_csrf_checks=True), alice)
+    other = logged_in(Client(enforce_csrf_checks=True), alice)
+    first_token = _TOKENS.findall(first.get("/").content.decode())[0]
+    page = other.get("/").content.decode()
+    assert len(fragments.pages) == 1  # the same page, kept
+    token = _TOKENS.findall(page)[0]
+
+    # Each token goes with its own session's cookie, not the other's.
+    refused = other.post(
+        f"/notes/{note.id}/favourite", {"csrfmiddlewaretoken": first_token, "next": "/"}
+    )
+    accepted = other.post(
+        f"/notes/{note.id}/favourite", {"csrfmiddlewaretoken": token, "next": "/"}
+    )
+
+    assert refused.status_code == 403
+    assert accepted.status_code == 302
+
+
+def test_a_new_note_or_setting_makes_a_new_page(
+    alice_client, alice, bob, note, run_jobs
+):
+    alice_client.get("/")
+    with run_jobs():
+        publish_note(bob, text="something newer")
+    assert "something newer" in alice_client.get("/").content.decode()
+
+    alice.promotional_posts = "show"
+    alice.save(update_fields=["promotional_posts"])
+    alice_client.get("/")
+
+    assert len(fragments.pages) == 3
+
+
+def test_a_page_with_a_message_is_rendered_afresh(alice_client, bob, note):
+    alice_client.get("/")
+    # A message waiting in the browser's cookie, as a redirecting view
+    # leaves it.
+    storage = CookieStorage(HttpRequest())
+    storage.add(messages.SUCCESS, "Your story is on the news page.")
+    carrier = HttpResponse()
+    storage.update(carrier)
+    alice_client.cookies["messages"] = carrier.cookies["messages"].value
+
+    page = alice_client.get("/").content.decode()
+
+    assert "Your story is on the news page." in page
+    assert (
+        "Your story is on the news page." not in alice_client.get("/").content.decode()
+    )
+
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def ago_at(moment: datetime, now: datetime) -> str:
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        return ago(moment)
+
+
+@pytest.mark.parametrize(
+    "age",
+    [
+        timedelta(0),
+        timedelta(seconds=59, microseconds=999_999),
+        timedelta(seconds=60),
+        timedelta(minutes=59, seconds=30),
+        timedelta(hours=1),
+        timedelta(hours=23, minutes=59, seconds=59),
+        timedelta(days=6, hours=23),
+        timedelta(days=13),
+        timedelta(days=27, hours=23, minutes=59, seconds=59),
+        timedelta(seconds=-30),  # a clock a little ahead of ours
+    ],
+)
+def test_ago_changes_exactly_when_it_says(age):
+    moment = NOW - age
+    changes = ago_changes_at(moment, NOW)
+
+    assert changes is not None
+    assert changes > NOW
+    last_same = changes - timedelta(microseconds=1)
+    assert ago_at(moment, last_same) == ago_at(moment, NOW)
+    assert ago_at(moment, changes) != ago_at(moment, NOW)
+
+
+def test_ago_past_four_weeks_is_left_to_the_wording():
+    assert ago_changes_at(NOW - timedelta(days=28), NOW) is None
+    assert ago_changes_at(NOW - timedelta(days=400), NOW) is None
+
+
+def test_a_kept_page_is_rendered_again_when_its_wording_changes(alice_client, note):
+    assert "just now" in article(alice_client, note)
+    later = note.created_at + timedelta(seconds=61)
+
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        shown = article(alice_client, note)
+
+    assert "1\xa0minute ago" in shown
+    assert len(fragments.pages) == 1  # the same page, kept afresh
+
+
+def test_a_kept_page_of_old_notes_lasts_while_their_wording_does():
+    # Past four weeks the wording follows the calendar, so it is kept and
+    # compared rather than given an end.
+    old = timezone.now() - timedelta(days=45)
+    page = fragments._KeptPage.render([old], lambda: "<p>a page</p>")
+
+    assert page.until is None
+    assert page.current()
+    assert not replace(page, older=((old, "2\xa0months ago"),)).current()

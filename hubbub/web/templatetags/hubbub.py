@@ -1,6 +1,6 @@
 """Small template filters for hubbub's pages."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django import template
@@ -49,6 +49,20 @@ def ago(moment: datetime) -> str:
             if seconds >= size:
                 return f"{_unit_text(unit, seconds // size, get_language())} ago"
     return f"{timesince(moment, depth=1)} ago"
+
+
+def ago_changes_at(moment: datetime, now: datetime) -> datetime | None:
+    """Return when ``ago(moment)``, as worded at ``now``, will next word it
+    differently, or None past four weeks, where calendar months decide
+    (ask ``ago`` then)."""
+    delta = now - moment
+    seconds = delta.days * 24 * 3600 + delta.seconds
+    if seconds >= _NO_MONTH_YET:
+        return None
+    # Each unit is a whole number of the next smaller, so the count of
+    # the largest unit that fits changes first.
+    size = next((size for _, size in _UNITS if seconds >= size), 60)
+    return moment + timedelta(seconds=(max(seconds, 0) // size + 1) * size)
 
 
 @register.simple_tag(takes_context=True)

@@ -1,5 +1,7 @@
 """Helpers every page view shares: cursors, the viewer, safe redirects."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import (
@@ -38,12 +40,17 @@ def page_bounds(request: HttpRequest) -> PageBounds:
     )
 
 
+# Renders a page's template with its context, in place of ``render``.
+type Renderer = Callable[[HttpRequest, str, dict[str, object]], HttpResponse]
+
+
 def timeline_page(
     request: HttpRequest,
     template: str,
     load: "timelines.PageLoader",
     context: dict[str, object],
     status: int = 200,
+    renderer: Renderer | None = None,
 ) -> HttpResponse:
     try:
         bounds = page_bounds(request)
@@ -58,6 +65,8 @@ def timeline_page(
         older_id=posts[-1].id if len(posts) == bounds.limit else None,
         newer_id=posts[0].id if posts and paged else None,
     )
+    if renderer is not None and status == 200:
+        return renderer(request, template, context)
     return render(request, template, context, status=status)
 
 

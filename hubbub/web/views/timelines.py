@@ -12,7 +12,9 @@ from hubbub.accounts.models import Account
 from hubbub.posts.queries import get_tag, tag_posts
 from hubbub.timelines import queries as timelines
 from hubbub.web.compose import ComposeForm
+from hubbub.web.fragments import render_home_page
 from hubbub.web.views.common import (
+    Renderer,
     draft_length,
     timeline_page,
     viewer_of,
@@ -24,23 +26,32 @@ def home(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     if viewer is None:
         return redirect("web:public")
-    return home_page(request, viewer, ComposeForm())
+    # No form: the kept page's composer is empty, and a form is built only
+    # if the page has to be rendered.
+    return home_page(request, viewer, None, renderer=render_home_page)
 
 
 def home_page(
-    request: HttpRequest, viewer: Account, form: ComposeForm, status: int = 200
+    request: HttpRequest,
+    viewer: Account,
+    form: ComposeForm | None,
+    status: int = 200,
+    renderer: Renderer | None = None,
 ) -> HttpResponse:
+    """Render the home page with ``form`` in its composer (None: an empty
+    one, which only ``render_home_page`` fills in)."""
     return timeline_page(
         request,
         "web/home.html",
         lambda bounds: timelines.home_timeline_rows(viewer, bounds, brief_authors=True),
         {
             "form": form,
-            "draft_used": draft_length(form),
+            "draft_used": draft_length(form) if form else 0,
             "timeline_url": reverse("web:home"),
             "stream": "user",
         },
         status=status,
+        renderer=renderer,
     )
 
 
