@@ -87,6 +87,7 @@ def publish_note(
             in_reply_to=parent,
             parsed=parsed,
             label=label,
+            savepoint=False,
         )
         if held_on is not None:
             hold_comment(post, article=held_on, visibility=visibility)
@@ -122,6 +123,7 @@ def _do_publish_note(
     in_reply_to: Post | None = None,
     parsed: ParsedText | None = None,
     label: Label | None = None,
+    savepoint: bool = True,
 ) -> Post:
     """Write a note whose text has passed ``check_note_text``.
 
@@ -130,7 +132,9 @@ def _do_publish_note(
     ``parsed`` is ``parse_text(text)`` when the caller has it. ``created_at``
     backdates the note (the demo seed); None means now. ``label`` is its
     promotional label, if it has one. Queues the fan-out
-    but no notifications: ``publish_note`` queues those.
+    but no notifications: ``publish_note`` queues those. ``savepoint=False``
+    is for a caller whose own transaction fails whole when this raises
+    (``publish_note``): it spares the savepoint's statements.
     """
     from hubbub.timelines.tasks import enqueue_fan_out
 
@@ -138,7 +142,7 @@ def _do_publish_note(
     now = timezone.now()
     when = created_at or now
     post_id = id_at(when) if created_at else new_id()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         if in_reply_to is not None:
             # The live-parent condition makes a concurrent delete_post win
             # cleanly: the reply is refused instead of hanging off a tombstone.
@@ -187,10 +191,11 @@ def later_post_at(when: datetime) -> Greatest:
 
 
 def _store_mentions_and_tags(post: Post, parsed: ParsedText) -> None:
-    Mention.objects.bulk_create(
-        [Mention(post=post, account=account) for account in parsed.mentions.values()],
-        ignore_conflicts=True,
-    )
+    if parsed.mentions:
+        Mention.objects.bulk_create(
+            [Mention(post=post, account=a) for a in parsed.mentions.values()],
+            ignore_conflicts=True,
+        )
     store_tags(post, parsed.tags)
 
 
