@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
@@ -19,7 +18,7 @@ from hubbub.blog.models import ApprovedCommenter, Article, CommentHold, State
 from hubbub.core.ids import id_at, new_id
 from hubbub.core.ratelimits import enforce
 from hubbub.moderation.labels import Label, label_for_new_post, log_detector_label
-from hubbub.posts.actions import delete_post, later_post_at, store_tags
+from hubbub.posts.actions import count_new_post, delete_post, store_tags
 from hubbub.posts.models import Kind, Mention, Post, PostTag, Visibility
 from hubbub.posts.rendering import parse_text
 from hubbub.timelines.store import get_store
@@ -287,10 +286,7 @@ def _do_publish(
     article.publish_queued_at = None
     article.save()
     _write_post(article)
-    Account.objects.filter(pk=author.pk).update(
-        posts_count=F("posts_count") + 1,
-        last_post_at=later_post_at(post.created_at),
-    )
+    count_new_post(author.pk, post.created_at)
     get_store().add(author.pk, [post.id])
     transaction.on_commit(lambda: enqueue_fan_out(post.id))
 
