@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import redis
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -290,7 +291,21 @@ if TASK_QUEUE not in {"database", "redis"} or (TASK_QUEUE == "redis" and not RED
     )
 if TASK_QUEUE == "redis":
     INSTALLED_APPS.append("django_rq")
-    RQ_QUEUES = {name: {"URL": REDIS_URL} for name in TASK_QUEUES}
+    # From a URL, django-rq builds a new client, so a new connection, for
+    # every job it queues: on PostgreSQL + Redis that connect cost a note's
+    # publishing more than all the rest of it. One pool per process, handed
+    # to each client django-rq builds, lets every enqueue reuse a
+    # connection (the pool reopens itself in a forked child).
+    _RQ_POOL = redis.ConnectionPool.from_url(REDIS_URL)
+    RQ_QUEUES = {
+        name: {
+            # Required by django-rq; the pool alone decides where to connect.
+            "HOST": _RQ_POOL.connection_kwargs.get("host", ""),
+            "PORT": _RQ_POOL.connection_kwargs.get("port", 0),
+            "REDIS_CLIENT_KWARGS": {"connection_pool": _RQ_POOL},
+        }
+        for name in TASK_QUEUES
+    }
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
 else:
     TASKS = {

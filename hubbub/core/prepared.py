@@ -24,7 +24,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.sql import Query
+from django.db.models.sql import InsertQuery, Query
 from django.db.models.sql.compiler import SQLCompiler
 
 # Stand-in parameters count down from here: negative, far below any id or
@@ -309,3 +309,45 @@ class PreparedQueries[M: Model]:
             compiled = _Compiled(build(stand), stand, using)
             self._compiled[(using, key)] = compiled
         return compiled
+
+
+class PreparedInsert[M: Model]:
+    """Inserts of one whole row of ``model``, the statement built once per
+    database.
+
+    For a row whose fields the caller has all set, primary key included
+    (nothing is read back): it is written as ``Model.objects.create``
+    would write it, without Django building the INSERT each time, but
+    without calling the model's save() or sending its signals either.
+    """
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self.fields = list(model._meta.concrete_fields)
+        self._sql: dict[str, str] = {}
+
+    def insert(self, obj: M) -> None:
+        """Write ``obj`` as a new row."""
+        using = router.db_for_write(self.model, instance=obj)
+        connection = connections[using]
+        sql = self._sql.get(using)
+        if sql is None:
+            sql = self._sql[using] = self._build(obj, using)
+        params = [
+            field.get_db_prep_save(field.pre_save(obj, True), connection)
+            for field in self.fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        obj._state.adding = False
+        obj._state.db = using
+
+    def _build(self, obj: M, using: str) -> str:
+        query = InsertQuery(self.model)
+        query.insert_values(self.fields, [obj])
+        [(sql, params)] = query.get_compiler(using=using).as_sql()
+        # Each field must be a plain parameter (no DEFAULT, no expression),
+        # or the SQL would depend on the row.
+        if len(params) != len(self.fields) or sql.count("%s") != len(self.fields):
+            raise ValueError(f"not a statement of plain parameters: {sql}")
+        return str(sql)

@@ -1,12 +1,14 @@
 """publish_note: the post, its HTML, the counter and the fan-out hand-off."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
 from hubbub.accounts.actions import follow_account
-from hubbub.posts.actions import publish_note
+from hubbub.posts.actions import _do_publish_note, publish_note
 from hubbub.posts.models import Kind, Post, Visibility
 from hubbub.timelines.models import TimelineEntry
 from hubbub.timelines.queries import home_timeline
@@ -58,6 +60,20 @@ def test_publish_note_counts_posts(alice):
     alice.refresh_from_db()
     assert alice.posts_count == 2
     assert alice.last_post_at == last.created_at
+
+
+def test_a_backdated_post_counts_but_keeps_the_newest_post_time(alice):
+    newest = publish_note(alice, text="now")
+    _do_publish_note(
+        alice,
+        text="from the archive",
+        visibility=Visibility.PUBLIC,
+        created_at=newest.created_at - timedelta(days=3),
+    )
+
+    alice.refresh_from_db()
+    assert alice.posts_count == 2
+    assert alice.last_post_at == newest.created_at
 
 
 def test_note_is_in_authors_timeline_before_any_job_runs(alice):
