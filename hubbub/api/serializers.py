@@ -9,6 +9,7 @@ import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
@@ -169,10 +170,24 @@ class Serializer:
         )
         self.viewer = viewer
         self._accounts: dict[int, dict[str, Any]] = {}
-        self._avatar = self.base + static(DEFAULT_AVATAR)
-        self._header = self.base + static(DEFAULT_HEADER)
-        self._profile_url = url_maker(self.base, "web:profile")
-        self._tag_url = url_maker(self.base, "web:tag")
+
+    # Worked out on first use: a home page whose statuses are all kept
+    # (home_statuses) needs none of them.
+    @cached_property
+    def _avatar(self) -> str:
+        return self.base + static(DEFAULT_AVATAR)
+
+    @cached_property
+    def _header(self) -> str:
+        return self.base + static(DEFAULT_HEADER)
+
+    @cached_property
+    def _profile_url(self) -> Callable[[str], str]:
+        return url_maker(self.base, "web:profile")
+
+    @cached_property
+    def _tag_url(self) -> Callable[[str], str]:
+        return url_maker(self.base, "web:tag")
 
     def profile_url(self, account: Account) -> str:
         """Return the account's profile page."""
