@@ -9,9 +9,11 @@ import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse
@@ -22,6 +24,7 @@ from hubbub.accounts.queries import Relationship, relationships
 from hubbub.accounts.signal import stored_signal
 from hubbub.api.models import Application
 from hubbub.blog.slugs import slugify_title
+from hubbub.core.kept import Kept
 from hubbub.news.models import Story
 from hubbub.news.queries import stories_for_posts
 from hubbub.notifications.models import Notification, NotificationType
@@ -32,6 +35,7 @@ from hubbub.posts.queries import (
     promotion_collapsed,
     tag_history,
 )
+from hubbub.timelines.queries import TimelineRow
 
 # hubbub's "followers" is Mastodon's "private".
 # Keyed by the stored strings: building a Visibility per status is slow.
@@ -111,6 +115,21 @@ def load_page_data(viewer: Account | None, posts: list[Post]) -> PageData:
     The viewer's own flags come annotated on the posts (``with_viewer_flags``).
     """
     shown = {p.id for p in posts} | {p.reblog_of.id for p in posts if p.reblog_of}
+    mentions, tags = mentions_and_tags(shown)
+    originals = [p.reblog_of or p for p in posts]
+    stories = stories_for_posts({p.id for p in originals if p.kind == Kind.STORY})
+    return page_data(viewer, posts, mentions, tags, stories)
+
+
+def page_data(
+    viewer: Account | None,
+    posts: list[Post],
+    mentions: dict[int, list[Account]],
+    tags: dict[int, list[Tag]],
+    stories: dict[int, Story],
+) -> PageData:
+    """Return the PageData of ``posts`` whose mentions, tags and stories
+    are loaded, looking up only the reply parents' authors."""
     # The timeline queries load the parents of the page's own replies with
     # them; only the parents of boosted replies are left to look up.
     reply_authors = {
@@ -124,15 +143,18 @@ def load_page_data(viewer: Account | None, posts: list[Post]) -> PageData:
         for parent in (p.in_reply_to_id, p.reblog_of and p.reblog_of.in_reply_to_id)
         if parent and parent not in reply_authors
     }
-    mentions, tags = mentions_and_tags(shown)
-    originals = [p.reblog_of or p for p in posts]
     return PageData(
         viewer=viewer,
         reply_authors=reply_authors | author_ids(parents),
         mentions=mentions,
         tags=tags,
-        stories=stories_for_posts({p.id for p in originals if p.kind == Kind.STORY}),
+        stories=stories,
     )
+
+
+# Home timeline statuses as JSON (Serializer.home_statuses), about 3 KB
+# each: a few tens of MB per process at most.
+kept_statuses = Kept[bytes](5000)
 
 
 class Serializer:
@@ -148,10 +170,24 @@ class Serializer:
         )
         self.viewer = viewer
         self._accounts: dict[int, dict[str, Any]] = {}
-        self._avatar = self.base + static(DEFAULT_AVATAR)
-        self._header = self.base + static(DEFAULT_HEADER)
-        self._profile_url = url_maker(self.base, "web:profile")
-        self._tag_url = url_maker(self.base, "web:tag")
+
+    # Worked out on first use: a home page whose statuses are all kept
+    # (home_statuses) needs none of them.
+    @cached_property
+    def _avatar(self) -> str:
+        return self.base + static(DEFAULT_AVATAR)
+
+    @cached_property
+    def _header(self) -> str:
+        return self.base + static(DEFAULT_HEADER)
+
+    @cached_property
+    def _profile_url(self) -> Callable[[str], str]:
+        return url_maker(self.base, "web:profile")
+
+    @cached_property
+    def _tag_url(self) -> Callable[[str], str]:
+        return url_maker(self.base, "web:tag")
 
     def profile_url(self, account: Account) -> str:
         """Return the account's profile page."""
@@ -229,6 +265,57 @@ class Serializer:
     ) -> list[dict[str, Any]]:
         """Return Status entities for posts whose page data is loaded."""
         return [self._status(post, data, post) for post in posts]
+
+    def home_statuses(self, rows: list[TimelineRow]) -> list[orjson.Fragment]:
+        """Return the Status entities of a home timeline page's rows as
+        JSON, reusing each status kept under everything it shows.
+
+        The row holds the post, its author (counters too), the post it
+        answers, a boost's original and its author, and the viewer's
+        flags; the key adds what other tables hold (mentions, tags, a
+        story's card) and what depends on the viewer and the address. So
+        nothing is ever shown stale, and a page whose statuses are all
+        kept builds no model instance.
+        """
+        if not rows:
+            return []
+        page = rows[0].page
+        boosted = page.column("reblog_of_id")
+        kind, original_kind = page.column("kind"), page.column("reblog_of", "kind")
+        originals = [boosted(r.row) or r.id for r in rows]
+        mentions, tags = mentions_and_tags({r.id for r in rows} | set(originals))
+        stories = stories_for_posts(
+            {
+                original
+                for r, original in zip(rows, originals, strict=True)
+                if (original_kind if original != r.id else kind)(r.row) == Kind.STORY
+            }
+        )
+        viewer = self.viewer
+        shared = (self.base, viewer and (viewer.pk, viewer.promotional_posts))
+
+        def shown(post_id: int) -> tuple[object, ...]:
+            story = stories.get(post_id)
+            return (
+                tuple((a.id, a.username) for a in mentions.get(post_id, ())),
+                tuple((t.name, t.display) for t in tags.get(post_id, ())),
+                story and orjson.dumps(_card(story)),
+            )
+
+        keys = [
+            (r.row, shared, shown(r.id), original != r.id and shown(original))
+            for r, original in zip(rows, originals, strict=True)
+        ]
+        found = [kept_statuses.get(key) for key in keys]
+        if None in found:
+            posts = [r.post for r in rows]
+            data = page_data(viewer, posts, mentions, tags, stories)
+            for n, post in enumerate(posts):
+                if found[n] is None:
+                    json = orjson.dumps(self._status(post, data, post))
+                    kept_statuses.put(keys[n], json)
+                    found[n] = json
+        return [orjson.Fragment(json) for json in found if json is not None]
 
     def status(self, post: Post) -> dict[str, Any]:
         """Return one Status entity."""

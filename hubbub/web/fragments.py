@@ -23,9 +23,7 @@ The forms' CSRF token differs per request, so a stand-in is rendered in
 its place and swapped for the page's token on the way out.
 """
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -45,6 +43,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from hubbub.accounts.models import Account
+from hubbub.core.kept import Kept
 from hubbub.core.prepared import Rows
 from hubbub.posts.models import Post
 from hubbub.posts.queries import promotion_collapsed
@@ -288,42 +287,11 @@ def _next_url(context: Context) -> str:
     return str(context.get("next_url") or context["request"].get_full_path())
 
 
-class _Kept[V]:
-    """Renderings by key, at most ``size``, the least recently used dropped
-    first. Safe to share between a process's threads."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> V | None:
-        with self._lock:
-            html = self._items.get(key)
-            if html is not None:
-                self._items.move_to_end(key)
-            return html
-
-    def put(self, key: Hashable, html: V) -> None:
-        with self._lock:
-            self._items[key] = html
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
 # About 2 KB each: a few MB per process, and far more than the notes the
 # recent pages of a busy instance show.
-kept = _Kept[str](5000)
+kept = Kept[str](5000)
 # Whole home pages, 30-60 KB each: the readers active in the last minutes.
-pages = _Kept[_KeptPage](200)
+pages = Kept[_KeptPage](200)
 
 
 def _render(

@@ -26,9 +26,9 @@ def home(request: HttpRequest, query: Query[PageQuery]) -> HttpResponse:
     """Return one page of the caller's home timeline, newest first."""
     me = signed_in(request)
     bounds = query.bounds(STATUS_LIMITS)
-    posts = queries.home_timeline(me, bounds)
-    body = Serializer(request, me).statuses(posts)
-    return page_response(request, body, [p.id for p in posts], bounds.limit)
+    rows = queries.home_timeline_rows(me, bounds)
+    body = Serializer(request, me).home_statuses(rows)
+    return page_response(request, body, [row.id for row in rows], bounds.limit)
 
 
 class PublicQuery(PageQuery):
