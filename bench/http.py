@@ -1,7 +1,7 @@
 """(b) The home timeline over HTTP against a bare Django view; (c) its queries.
 
 (b) Two granian servers are started with hubbub's own command line
-(``serve.web_command``: ``--interface wsgi``, 2 workers, no access log), one
+(``serve.web_command``: ``--interface wsgi``, 2 workers of 4 threads, no log), one
 serving ``hubbub.wsgi`` and one serving ``bench.bare_app`` — Django with the
 same settings and middleware but one view that returns a fixed body of the
 home page's size. The seeded readers log in through the ``/login`` form;
