@@ -1,14 +1,14 @@
 """(b) The home timeline over HTTP against a bare Django view; (c) its queries.
 
 (b) Two granian servers are started with hubbub's own command line
-(``serve.web_command``: ``--interface wsgi``, 2 workers of 4 threads, no log), one
-serving ``hubbub.wsgi`` and one serving ``bench.bare_app`` — Django with the
-same settings and middleware but one view that returns a fixed body of the
-home page's size. The seeded readers log in through the ``/login`` form;
-``wrk`` then loads ``GET /`` on each server in turn for ``--duration``
-seconds, rotating over the readers' cookies, alternating servers for
-``--runs`` rounds. The ratio is median(hubbub req/s) / median(bare req/s).
-Without ``wrk`` a bounded Python client with the same connections is used.
+(``serve.web_command``: ``--interface wsgi``, 2 workers of 4 threads each, no
+access log), one serving ``hubbub.wsgi`` and one serving ``bench.bare_app`` —
+Django with the same settings and middleware but one view that returns a fixed
+body of the home page's size. The seeded readers log in through the ``/login``
+form; ``wrk`` then loads ``GET /`` on each server in turn for ``--duration``
+seconds, rotating over the readers' cookies, alternating servers for ``--runs``
+rounds. The ratio is median(hubbub req/s) / median(bare req/s). Without ``wrk``
+a bounded Python client with the same connections is used.
 
 (c) One logged-in ``GET /`` through Django's test client on the same
 database, inside ``CaptureQueriesContext``: the number of SQL queries.
