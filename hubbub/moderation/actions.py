@@ -306,21 +306,11 @@ def _act(
         )
 
 
-# What a moderator can do from the queue, in the order the form lists it.
-QUEUE_ACTIONS = (
-    Action.LABEL,
-    Action.HIDE,
-    Action.DELETE,
-    Action.SILENCE,
-    Action.SUSPEND,
-    Action.DISMISS,
-)
-
-
 def act_on_report(
     moderator: Account, *, report: Report, action: str, reason: str
 ) -> LogEntry:
-    """Answer ``report`` with one of ``QUEUE_ACTIONS``.
+    """Answer ``report`` with one of the queue's actions: label, hide,
+    delete, silence, suspend or dismiss.
 
     Post actions need a report about a post (ValidationError otherwise);
     account actions act on the reported account, the post's author for a

@@ -179,12 +179,13 @@ def submit_story(
         )
         if existing is not None:
             return Submission(existing, created=False)
+        joined = _joined_conversation(author, normalised)
         post = _do_publish_story_post(
             author,
             text=text,
             html=_story_html(title, normalised, blurb),
             when=now,
-            conversation_id=_joined_conversation(author, normalised),
+            conversation_id=joined,
             label=label_for_new_post(
                 author,
                 text=text,
@@ -193,12 +194,17 @@ def submit_story(
                 is_reply=False,
             ),
         )
-        # Joining a conversation brings the comments already written in it.
-        comments = Post.objects.filter(
-            conversation_id=post.conversation_id,
-            in_reply_to__isnull=False,
-            deleted_at__isnull=True,
-        ).count()
+        # Joining a conversation brings the comments already written in it;
+        # a conversation of its own has none yet.
+        comments = (
+            Post.objects.filter(
+                conversation_id=joined,
+                in_reply_to__isnull=False,
+                deleted_at__isnull=True,
+            ).count()
+            if joined is not None
+            else 0
+        )
         story = Story.objects.create(
             post=post,
             url=url.strip(),
