@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import env
-from bench.http import Server, get, wrk
+from bench.http import Server, get, shorten, wrk
 
 PATH = "/api/v1/timelines/home"
 BARE_PATH = "/api"
@@ -373,14 +373,9 @@ def report(result: dict[str, Any]) -> str:
     for name, t in result["targets"].items():
         lines += ["", f"Queries on {name}:", ""]
         lines += [
-            f"{i}. `{_short(q)}`" for i, q in enumerate(t["queries"]["queries"], 1)
+            f"{i}. `{shorten(q)}`" for i, q in enumerate(t["queries"]["queries"], 1)
         ]
     return "\n".join(lines)
-
-
-def _short(sql: str, width: int = 160) -> str:
-    sql = " ".join(sql.split())
-    return sql if len(sql) <= width else sql[: width - 1] + "…"
 
 
 def main(argv: list[str] | None = None) -> None:

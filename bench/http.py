@@ -422,7 +422,7 @@ def report_queries(result: dict[str, Any]) -> str:
         f"{verdict}).",
         "",
     ]
-    lines += [f"{i}. `{_shorten(sql)}`" for i, sql in enumerate(result["queries"], 1)]
+    lines += [f"{i}. `{shorten(sql)}`" for i, sql in enumerate(result["queries"], 1)]
     timeline = result["timeline"]
     if timeline:
         plan = timeline["plan"]
@@ -445,8 +445,9 @@ def report_queries(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _shorten(sql: str, width: int = 160) -> str:
-    sql = re.sub(r"\s+", " ", sql)
+def shorten(sql: str, width: int = 160) -> str:
+    """Return ``sql`` on one line, cut to ``width`` characters for a report."""
+    sql = " ".join(sql.split())
     return sql if len(sql) <= width else sql[: width - 1] + "…"
 
 

@@ -176,9 +176,12 @@ def report(results: dict[str, Any], command: str, info: dict[str, str]) -> str:
             )
     lines += [
         "",
-        "Targets: API req/s ≥ 20% of bare (stretch 35%), p99 ≤ 8x, ≤ 3 "
-        "queries, RSS ≤ 150 MB, PostgreSQL + Redis ≥ 80% of SQLite, posting "
-        "at 200 notes/s fanned out within 1 s at p99.",
+        f"Targets: API req/s ≥ {api.TARGET_SHARE:.0%} of bare (stretch "
+        f"{api.STRETCH_SHARE:.0%}), p99 ≤ {api.TARGET_P99:g}x, ≤ "
+        f"{api.TARGET_QUERIES} queries, RSS ≤ {api.TARGET_RSS_MB} MB, "
+        f"PostgreSQL + Redis ≥ {api.TARGET_BACKEND_SHARE:.0%} of SQLite, posting "
+        f"at {posting.RATE:.0f} notes/s fanned out within "
+        f"{posting.TARGET_P99_S:g} s at p99.",
         "",
         f"![throughput and latency]({results['chart']})",
     ]
