@@ -104,7 +104,6 @@ def reader_tokens() -> list[str]:
 def count_queries(tokens: list[str]) -> dict[str, Any]:
     """SQL queries of one authorised home-timeline request per reader."""
     from django.conf import settings
-    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -120,7 +119,9 @@ def count_queries(tokens: list[str]) -> dict[str, Any]:
         assert len(json.loads(response.content)) == PAGE
         counts.append(len(ctx.captured_queries))
         listing = listing or [q["sql"] for q in ctx.captured_queries]
-    cache.clear()  # the rate-limit counters of these requests
+    # The cache is not cleared of these requests' rate-limit counters: with
+    # Redis that would empty the database, timelines and all, and every
+    # request would then read the database's timeline instead.
     return {"per_reader": counts, "max": max(counts), "queries": listing}
 
 
@@ -131,19 +132,25 @@ def prepare() -> dict[str, Any]:
 
     from bench.seed import reader_usernames
     from hubbub.accounts.models import Account
+    from hubbub.timelines.redis_store import RedisTimelineStore, timeline_key
+    from hubbub.timelines.store import get_store
     from hubbub.timelines.tasks import rebuild_home_timeline
 
     call_command("collectstatic", interactive=False, verbosity=0)
     # With Redis, the readers are active: their timelines are in Redis, as
     # the rebuild job a first read queues would leave them.
-    for reader in Account.objects.filter(username__in=reader_usernames()):
+    readers = list(Account.objects.filter(username__in=reader_usernames()))
+    for reader in readers:
         rebuild_home_timeline.call(reader.id)
     tokens = reader_tokens()
-    return {
-        "vendor": connection.vendor,
-        "tokens": tokens,
-        "queries": count_queries(tokens),
-    }
+    queries = count_queries(tokens)
+    store = get_store()
+    if isinstance(store, RedisTimelineStore):
+        # Still there after the requests: the runs read Redis, not the
+        # database's fallback.
+        missing = [r.id for r in readers if not store.redis.exists(timeline_key(r.id))]
+        assert not missing, f"no Redis timeline for readers {missing}"
+    return {"vendor": connection.vendor, "tokens": tokens, "queries": queries}
 
 
 def target_env(database_url: str | None, redis_url: str | None) -> dict[str, Any]:

@@ -118,7 +118,8 @@ def run(
             log_dir=Path(targets["sqlite"]["HUBBUB_VAR_DIR"]),
         )
         posts = {}
-        for name, extra in targets.items():
+        # No posting part at all for 0 seconds (API-only runs).
+        for name, extra in targets.items() if posting_seconds > 0 else ():
             print(f"{label} {name}: posting at {rate:g}/s ...", flush=True)
             out = api.child(
                 [
@@ -162,7 +163,7 @@ def report(results: dict[str, Any], command: str, info: dict[str, str]) -> str:
     for size in results["sizes"].values():
         http = size["api"]
         for name, t in http["targets"].items():
-            post = size["posting"][name]
+            post = size["posting"].get(name)
             ratio = (
                 f"{http['postgresql_vs_sqlite']:.0%}"
                 if name == "postgresql" and "postgresql_vs_sqlite" in http
@@ -172,7 +173,11 @@ def report(results: dict[str, Any], command: str, info: dict[str, str]) -> str:
                 f"| {size['accounts']:,} | {name} | {t['share']:.1%} "
                 f"| {t['p99_ratio']:.1f}x | {t['queries']['max']} "
                 f"| {max(t['rss_mb'], default=0):.0f} | {ratio} "
-                f"| {post['p99_s']:.2f} s ({post['reached_rate']:.0f}/s) |"
+                + (
+                    f"| {post['p99_s']:.2f} s ({post['reached_rate']:.0f}/s) |"
+                    if post
+                    else "| not run |"
+                )
             )
     lines += [
         "",
@@ -233,12 +238,13 @@ def chart(results: dict[str, Any], path: Path) -> None:
             "o-",
             label=f"{name}: req/s % of bare",
         )
-        grow_ax.plot(
-            accounts,
-            [s["posting"][name]["p99_s"] for s in sizes],
-            "o-",
-            label=f"{name}: posting p99 (s)",
-        )
+        if all(name in s["posting"] for s in sizes):
+            grow_ax.plot(
+                accounts,
+                [s["posting"][name]["p99_s"] for s in sizes],
+                "o-",
+                label=f"{name}: posting p99 (s)",
+            )
         grow_ax.plot(
             accounts,
             [s["api"]["targets"][name]["p99_ratio"] for s in sizes],

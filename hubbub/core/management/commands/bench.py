@@ -49,7 +49,12 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=5)
         parser.add_argument("--duration", type=float, default=10.0)
         parser.add_argument("--rate", type=float, default=200.0)
-        parser.add_argument("--posting-seconds", type=float, default=20.0)
+        parser.add_argument(
+            "--posting-seconds",
+            type=float,
+            default=20.0,
+            help="Seconds of sustained posting per backend; 0 runs only the API part.",
+        )
         parser.add_argument("--quiet-wait", type=float, default=60.0)
 
     def handle(self, *args: Any, **options: Any) -> None:
