@@ -15,8 +15,8 @@ from hypothesis import settings as hypothesis_settings
 
 from hubbub.accounts.actions import sign_up
 from hubbub.accounts.models import Account
+from hubbub.core.redis_client import client as redis_client
 from hubbub.moderation.models import RateCounter
-from hubbub.timelines.redis_store import client as redis_client
 from tests.factories import PASSWORD
 
 # The visibility matrices' world, used by the web and API matrices.

@@ -7,8 +7,9 @@ from ``RateLimitMiddleware``, which also turns a refusal into a page with a
 clear message, or a 429 with ``Retry-After`` on the API.
 
 Counters are shared by every process. With HUBBUB_REDIS_URL set, a
-window's counter is a Redis key in the cache: ``cache.add`` creates it only
-if it is missing and ``cache.incr`` (INCR) bumps it in one step. Without Redis
+window's counter is a Redis key under the cache's key: ``SET NX`` creates
+it only if it is missing and ``INCR`` bumps it, in one transaction and one
+round trip. Without Redis
 (the embedded default, with several web processes on one SQLite file) it
 is a ``moderation.RateCounter`` row bumped by one
 ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement, which
@@ -36,6 +37,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from hubbub.accounts.models import Account
+from hubbub.core.redis_client import client
 from hubbub.moderation.models import RateCounter
 
 # What each limited action is called in a refusal ("the limit for ...").
@@ -114,11 +116,25 @@ def hit(
     window = int(now // period)
     reset_at = float((window + 1) * period)
     key = f"ratelimit:{bucket}:{period}"
-    if settings.REDIS_URL or not shared:
+    if settings.REDIS_URL:
+        used = _redis_hit(cache.make_and_validate_key(f"{key}:{window}"), period)
+    elif not shared:
         used = _cache_hit(f"{key}:{window}", period)
     else:
         used = _database_hit(key, window, reset_at)
     return Quota(limit=limit, used=used, reset_at=reset_at, period=period)
+
+
+def _redis_hit(key: str, period: int) -> int:
+    # One round trip, as every API request pays it (cache.add and
+    # cache.incr took three): the counter is created if missing, kept past
+    # the window's end, and bumped, atomically (MULTI), under the cache's
+    # own key, so the cache reads the same counter.
+    with client(settings.REDIS_URL).pipeline(transaction=True) as pipe:
+        pipe.set(key, 0, nx=True, ex=period * 2)
+        pipe.incr(key)
+        _, used = pipe.execute()
+    return int(used)
 
 
 def _cache_hit(key: str, period: int) -> int:
@@ -128,7 +144,7 @@ def _cache_hit(key: str, period: int) -> int:
     try:
         return int(cache.incr(key))
     except ValueError:
-        # Evicted between the two calls (Redis out of memory): start again.
+        # Culled between the two calls (a full cache): start again.
         cache.add(key, 1, timeout=period * 2)
         return 1
 

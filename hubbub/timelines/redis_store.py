@@ -25,13 +25,12 @@ week cost nothing in Redis, as in Mastodon.
 
 from collections.abc import Iterable
 from datetime import timedelta
-from functools import cache
 
-import redis
 from django.conf import settings
 from django.db import transaction
 from django.db.models.expressions import RawSQL
 
+from hubbub.core.redis_client import client
 from hubbub.posts.models import Post
 from hubbub.timelines.models import TimelineEntry
 from hubbub.timelines.store import PageBounds, SQLTimelineStore
@@ -59,12 +58,6 @@ def timeline_key(reader_id: int) -> str:
 
 def _member(post_id: int) -> str:
     return f"{post_id:020d}"
-
-
-@cache
-def client(url: str) -> redis.Redis:
-    """Return this process's Redis client for ``url`` (it pools connections)."""
-    return redis.Redis.from_url(url)
 
 
 def _lex_bounds(bounds: PageBounds) -> tuple[str, str]:

@@ -6,6 +6,7 @@ its page's CSRF token before counting (one light request per action), and
 recovers by waiting out the ``Retry-After`` it was given.
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache as django_cache
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern
@@ -33,6 +35,7 @@ from hubbub.core.ratelimits import (
     forget_old_counters,
     hit,
 )
+from hubbub.core.redis_client import client
 from hubbub.moderation.models import RateCounter, Report
 from hubbub.news.actions import submit_story
 from hubbub.news.models import Story
@@ -339,6 +342,22 @@ def test_concurrent_hits_never_share_the_last_slot():
         ]
     )
     assert sorted(used) == list(range(1, 81))
+
+
+def test_a_redis_counter_outlives_its_window_under_the_caches_key(settings):
+    url = os.environ.get("HUBBUB_REDIS_URL") or "redis://127.0.0.1:6379/7"
+    settings.REDIS_URL = url
+    now = time.time()
+    bucket = f"redis-{now}"
+    assert [hit(bucket, limit=5, period=60, now=now).used for _ in "abc"] == [1, 2, 3]
+    key = django_cache.make_and_validate_key(f"ratelimit:{bucket}:60:{int(now // 60)}")
+    redis = client(url)
+    try:
+        assert int(redis.get(key)) == 3
+        # Created with its expiry, not by INCR alone (which sets none).
+        assert 60 < redis.ttl(key) <= 120
+    finally:
+        redis.delete(key)
 
 
 def test_reporting_through_the_api(rate_limits, alice):
