@@ -246,7 +246,15 @@ def _database(url: str) -> dict[str, Any]:
     else:
         db["CONN_MAX_AGE"] = 0
         db["CONN_HEALTH_CHECKS"] = False
-        db["OPTIONS"] = {"pool": {"min_size": 2, "max_size": 20, "timeout": 10}}
+        db["OPTIONS"] = {
+            "pool": {"min_size": 2, "max_size": 20, "timeout": 10},
+            # Only hubbub.core.prepared's statements bind on the server, so
+            # only they are prepared: on first use, and planned once for
+            # every value (their plans depend little on the values, and
+            # planning them cost more than running them).
+            "prepare_threshold": 0,
+            "options": "-c plan_cache_mode=force_generic_plan",
+        }
         db["DISABLE_SERVER_SIDE_CURSORS"] = True
     return db
 

@@ -14,14 +14,21 @@ between runs must reach the query through a stand-in: a parameter from
 ``Stand.value`` (a number) or ``Stand.text`` (a string), or an SQL fragment
 from ``Stand.fragment`` (a subquery or id list chosen per run, such as a
 timeline store's ids). Everything else is taken as fixed for the shape's key.
+
+On PostgreSQL each shape's statement is also prepared on the server
+(``_statement_cursor``), so the database plans it once per connection, not
+on every run; ``id_in`` keeps a list of ids from changing its text.
 """
 
 import copy
 import weakref
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import InsertQuery, Query
@@ -244,6 +251,47 @@ class Rows[M: Model]:
         return read
 
 
+@contextmanager
+def _statement_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
+    """Return a cursor for a prepared query's statement.
+
+    On PostgreSQL it binds parameters on the server, so psycopg prepares
+    the statement on first use (``prepare_threshold`` in the settings; the
+    usual cursors bind on the client and are never prepared) and
+    PostgreSQL plans it once per connection (``plan_cache_mode``):
+    planning the home timeline's query took longer than running it. A
+    shape's text is the same on every run, so its one prepared statement
+    serves every viewer.
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    raw = connection.connection
+    usual, raw.cursor_factory = raw.cursor_factory, ServerBindingCursor
+    try:
+        cursor = connection.cursor()
+    finally:
+        raw.cursor_factory = usual
+    with cursor:
+        yield cursor
+
+
+def id_in(column: str, ids: Sequence[int], using: str) -> tuple[str, list[Any]]:
+    """Return SQL, with its parameters, for "``column`` is one of ``ids``".
+
+    On PostgreSQL the ids are one array parameter, so the text does not
+    change with their number and a prepared query that embeds it stays
+    one statement; elsewhere a list of parameters.
+    """
+    if connections[using].vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
 class PreparedQueries[M: Model]:
     """Queries of ``model``, each shape compiled once per database."""
 
@@ -281,7 +329,7 @@ class PreparedQueries[M: Model]:
         using = router.db_for_read(self.model)
         compiled = self._compile(using, key, build)
         sql, params = compiled.sql(values, fragments or {})
-        with connections[using].cursor() as cursor:
+        with _statement_cursor(connections[using]) as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         return Rows(compiled, rows, using)

@@ -27,9 +27,10 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models.expressions import RawSQL
 
+from hubbub.core.prepared import id_in
 from hubbub.core.redis_client import client
 from hubbub.posts.models import Post
 from hubbub.timelines.models import TimelineEntry
@@ -131,14 +132,15 @@ class RedisTimelineStore(SQLTimelineStore):
         merged_sql, merged_params = self.merged_sql(reader_id, bounds)
         if not stored:
             return RawSQL(merged_sql, merged_params)  # noqa: S611
-        marks = ", ".join(["%s"] * len(stored))
+        # One statement for every reader and page (id_in): a prepared query.
+        in_sql, in_params = id_in("s.id", stored, router.db_for_read(Post))
         # Stored ids need no other check here: the page's own query applies
         # visibility, and a deleted post's id leaves the set with it.
         sql = (
             f"SELECT s.id FROM {Post._meta.db_table} s"  # noqa: S608
-            f" WHERE s.id IN ({marks}) UNION ALL {merged_sql}"
+            f" WHERE {in_sql} UNION ALL {merged_sql}"
         )
-        return RawSQL(sql, [*stored, *merged_params])  # noqa: S611
+        return RawSQL(sql, [*in_params, *merged_params])  # noqa: S611
 
     def _stored_ids(self, reader_id: int, bounds: PageBounds) -> list[int] | None:
         """Return a page of the reader's Redis ids, or None if there is no set.

@@ -1,11 +1,12 @@
 """Prepared queries give what the ORM gives, compiled once per shape."""
 
 import pytest
+from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from hubbub.accounts.models import Account
-from hubbub.core.prepared import PreparedQueries, Stand
+from hubbub.core.prepared import PreparedQueries, Stand, id_in
 from hubbub.posts.models import Post
 from hubbub.posts.queries import visible_posts, with_authors, with_viewer_flags
 from tests.factories import AccountFactory, PostFactory
@@ -65,6 +66,34 @@ def test_rows_match_the_orm_for_every_viewer_and_fragment(alice, bob, carol):
                 )
                 assert mine.created_at == theirs.created_at
     assert len(builds) == 1
+
+
+def test_an_id_list_keeps_a_shape_one_statement_planned_once(alice):
+    posts = [PostFactory(author=alice) for _ in range(3)]
+    prepared = PreparedQueries(Post)
+    using = router.db_for_read(Post)
+
+    def build(stand: Stand) -> QuerySet[Post]:
+        return Post.objects.filter(id__in=stand.fragment("ids")).order_by("id")
+
+    for some in (posts[:1], posts):
+        sql, params = id_in("listed.id", [p.id for p in some], using)
+        fragment = RawSQL(  # noqa: S611
+            f"SELECT listed.id FROM posts_post listed WHERE {sql}",  # noqa: S608
+            params,
+        )
+        got = prepared.run("ids", build, values={}, fragments={"ids": fragment})
+        assert got == some
+    if connections[using].vendor == "postgresql":
+        # One server-side statement for both lengths, planned once for any
+        # values: both runs used its generic plan.
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE %s",
+                ["%posts_post listed%"],
+            )
+            assert cursor.fetchall() == [(2, 0)]
 
 
 def test_a_value_the_query_does_not_take_is_refused(alice):
