@@ -16,14 +16,11 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.contrib.postgres.search import SearchQuery as PgSearchQuery
-from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import (
     Case,
     Exists,
-    Func,
     IntegerField,
     Model,
     OuterRef,
@@ -41,7 +38,6 @@ from hubbub.posts.queries import (
     with_authors,
     with_viewer_flags,
 )
-from hubbub.search.index import PG_VECTOR_SQL
 
 # Characters, after trimming; a search box needs far fewer (S4).
 MAX_QUERY_LENGTH = 200
@@ -245,12 +241,10 @@ def _matching_posts(viewer: Account | None, q: str) -> QuerySet[Post]:
 
 def _containing(posts: QuerySet[Post], words: tuple[str, ...]) -> QuerySet[Post]:
     if connections[posts.db].vendor == "postgresql":
-        # plainto_tsquery reads no operators: every lexeme is ANDed.
-        return posts.alias(text_vector=_SimpleVector("text")).filter(
-            text_vector=PgSearchQuery(
-                " ".join(words), config="simple", search_type="plain"
-            )
-        )
+        # Imported here, so a process on SQLite never loads psycopg.
+        from hubbub.search.postgres import containing
+
+        return containing(posts, words)
     # Each word becomes an FTS5 string ("" inside is a literal quote), so
     # AND, OR, NOT, NEAR, *, ^, : and parentheses are just text; strings
     # side by side must all match.
@@ -259,13 +253,6 @@ def _containing(posts: QuerySet[Post], words: tuple[str, ...]) -> QuerySet[Post]
         "SELECT rowid FROM search_post_fts WHERE search_post_fts MATCH %s", [match]
     )
     return posts.filter(id__in=matching_ids)
-
-
-class _SimpleVector(Func):
-    """PostgreSQL: the text's tsvector, written exactly as it is indexed."""
-
-    template = PG_VECTOR_SQL % "%(expressions)s"
-    output_field = SearchVectorField()
 
 
 # --- Paging -------------------------------------------------------------
