@@ -16,7 +16,7 @@ from ``Stand.fragment`` (a subquery or id list chosen per run, such as a
 timeline store's ids). Everything else is taken as fixed for the shape's key.
 
 On PostgreSQL each shape's statement is also prepared on the server
-(``_statement_cursor``), so the database plans it once per connection, not
+(``statement_cursor``), so the database plans it once per connection, not
 on every run; ``id_in`` keeps a list of ids from changing its text.
 """
 
@@ -252,8 +252,9 @@ class Rows[M: Model]:
 
 
 @contextmanager
-def _statement_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
-    """Return a cursor for a prepared query's statement.
+def statement_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
+    """Return a cursor for a statement whose text is the same on every run
+    (a prepared query's, say), only its parameters changing.
 
     On PostgreSQL it binds parameters on the server, so psycopg prepares
     the statement on first use (``prepare_threshold`` in the settings; the
@@ -329,7 +330,7 @@ class PreparedQueries[M: Model]:
         using = router.db_for_read(self.model)
         compiled = self._compile(using, key, build)
         sql, params = compiled.sql(values, fragments or {})
-        with _statement_cursor(connections[using]) as cursor:
+        with statement_cursor(connections[using]) as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         return Rows(compiled, rows, using)

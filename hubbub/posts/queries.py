@@ -23,6 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from hubbub.accounts.models import Account, Block, Follow, PromotionalPosts
+from hubbub.core.prepared import id_in, statement_cursor
 from hubbub.moderation.models import HiddenPost
 from hubbub.posts.models import Favourite, Kind, Mention, Post, PostTag, Tag, Visibility
 from hubbub.posts.rendering import tag_name
@@ -277,7 +278,9 @@ def mentions_and_tags(
 
     Every API page of statuses asks this, so it is one hand-written
     statement returning tuples: the accounts carry only their id and
-    username, the tags their id, name and display form.
+    username, the tags their id, name and display form. Its text is the
+    same for any ids on PostgreSQL, where it is a prepared statement:
+    planning it took ten times longer than running it.
     """
     mentions: dict[int, list[Account]] = defaultdict(list)
     tags: dict[int, list[Tag]] = defaultdict(list)
@@ -285,21 +288,22 @@ def mentions_and_tags(
         return mentions, tags
     using = router.db_for_read(Mention)
     ids = sorted(post_ids)
-    marks = ", ".join(["%s"] * len(ids))
+    mentioned_sql, mentioned_params = id_in("m.post_id", ids, using)
+    tagged_sql, tagged_params = id_in("pt.post_id", ids, using)
     sql = (
         "SELECT m.post_id, m.id, 0, a.id, a.username, NULL"  # noqa: S608
         f" FROM {Mention._meta.db_table} m"
         f" JOIN {Account._meta.db_table} a ON a.id = m.account_id"
-        f" WHERE m.post_id IN ({marks}) AND a.is_active = %s"
+        f" WHERE {mentioned_sql} AND a.is_active = %s"
         " UNION ALL"
         " SELECT pt.post_id, pt.id, 1, t.id, t.name, t.display"
         f" FROM {PostTag._meta.db_table} pt"
         f" JOIN {Tag._meta.db_table} t ON t.id = pt.tag_id"
-        f" WHERE pt.post_id IN ({marks})"
+        f" WHERE {tagged_sql}"
         " ORDER BY 3, 2"
     )
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, [*ids, True, *ids])
+    with statement_cursor(connections[using]) as cursor:
+        cursor.execute(sql, [*mentioned_params, True, *tagged_params])
         rows = cursor.fetchall()
     for post_id, _, is_tag, item_id, name, display in rows:
         if is_tag:
