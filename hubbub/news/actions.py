@@ -598,18 +598,34 @@ def _execute(
         sqlite3.Cursor.execute(cursor.cursor, converted, params)
 
 
+# Whether the voter follows anyone, and has any co-digg association: each
+# is one probe, made once per statement, and when false it spares the
+# probes of that kind for every vote of the story (most voters have no
+# association at all).
+_VOTER_FOLLOWS = f"""EXISTS (SELECT 1 FROM {_FOLLOW} f
+                            WHERE f.follower_id = %(account)s)"""  # noqa: S608
+_VOTER_ASSOCIATED = f"""(
+    EXISTS (SELECT 1 FROM {_ASSOCIATION} a WHERE a.account_a_id = %(account)s)
+    OR EXISTS (SELECT 1 FROM {_ASSOCIATION} a
+               WHERE a.account_b_id = %(account)s))"""  # noqa: S608
+
+
 def _linked_to_voter(other: str) -> str:
     """SQL saying the voter ``%(account)s`` is associated with ``other``
     (an account id expression): a mutual follow or a co-digg association."""
     return f"""(
-        (EXISTS (SELECT 1 FROM {_FOLLOW} f
-                 WHERE f.follower_id = %(account)s AND f.followee_id = {other})
+        ({_VOTER_FOLLOWS}
+         AND EXISTS (SELECT 1 FROM {_FOLLOW} f
+                     WHERE f.follower_id = %(account)s AND f.followee_id = {other})
          AND EXISTS (SELECT 1 FROM {_FOLLOW} f
                      WHERE f.follower_id = {other} AND f.followee_id = %(account)s))
-        OR EXISTS (SELECT 1 FROM {_ASSOCIATION} a
-                   WHERE a.account_a_id = %(account)s AND a.account_b_id = {other})
-        OR EXISTS (SELECT 1 FROM {_ASSOCIATION} a
-                   WHERE a.account_b_id = %(account)s AND a.account_a_id = {other}))"""  # noqa: S608
+        OR ({_VOTER_ASSOCIATED}
+            AND (EXISTS (SELECT 1 FROM {_ASSOCIATION} a
+                         WHERE a.account_a_id = %(account)s
+                           AND a.account_b_id = {other})
+                 OR EXISTS (SELECT 1 FROM {_ASSOCIATION} a
+                            WHERE a.account_b_id = %(account)s
+                              AND a.account_a_id = {other}))))"""  # noqa: S608
 
 
 # One statement tells a new vote where it belongs. The row tagged 0 says
@@ -620,7 +636,9 @@ def _linked_to_voter(other: str) -> str:
 # weight: the clusters of the voters it is associated with, and the
 # submitter's cluster when the voter is the submitter or tied to them.
 # Association lookups are indexed probes per vote of the story, never a
-# scan of anyone's follows.
+# scan of anyone's follows; a voter with no follows and no association
+# joins no cluster but their own, and the story's votes are not read (the
+# test of that names no vote, so it is made once, before any is read).
 _PLACE_VOTE = f"""
     SELECT 0, NULL,
            CASE WHEN {_linked_to_voter("%(submitter)s")} THEN 1.0 ELSE 0.0 END,
@@ -637,6 +655,7 @@ _PLACE_VOTE = f"""
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM {_VOTE} v
     WHERE v.story_id = %(story)s AND v.kind = %(kind)s
+      AND (%(is_submitter)s OR {_VOTER_FOLLOWS} OR {_VOTER_ASSOCIATED})
       AND ((v.cluster = %(submitter)s
             AND (%(is_submitter)s OR {_linked_to_voter("%(submitter)s")}))
            OR v.cluster IN (
