@@ -196,6 +196,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that a kept response passes through every middleware above.
+    "hubbub.core.kept_responses.KeptResponseMiddleware",
 ]
 
 ROOT_URLCONF = "hubbub.urls"
