@@ -598,28 +598,47 @@ def _execute(
         sqlite3.Cursor.execute(cursor.cursor, converted, params)
 
 
+# Whether the voter follows anyone, and has any co-digg association: each
+# is one probe, made once per statement, and when false it spares the
+# probes of that kind for every vote of the story (most voters have no
+# association at all).
+_VOTER_FOLLOWS = f"""EXISTS (SELECT 1 FROM {_FOLLOW} f
+                            WHERE f.follower_id = %(account)s)"""  # noqa: S608
+_VOTER_ASSOCIATED = f"""(
+    EXISTS (SELECT 1 FROM {_ASSOCIATION} a WHERE a.account_a_id = %(account)s)
+    OR EXISTS (SELECT 1 FROM {_ASSOCIATION} a
+               WHERE a.account_b_id = %(account)s))"""  # noqa: S608
+
+
 def _linked_to_voter(other: str) -> str:
     """SQL saying the voter ``%(account)s`` is associated with ``other``
     (an account id expression): a mutual follow or a co-digg association."""
     return f"""(
-        (EXISTS (SELECT 1 FROM {_FOLLOW} f
-                 WHERE f.follower_id = %(account)s AND f.followee_id = {other})
+        ({_VOTER_FOLLOWS}
+         AND EXISTS (SELECT 1 FROM {_FOLLOW} f
+                     WHERE f.follower_id = %(account)s AND f.followee_id = {other})
          AND EXISTS (SELECT 1 FROM {_FOLLOW} f
                      WHERE f.follower_id = {other} AND f.followee_id = %(account)s))
-        OR EXISTS (SELECT 1 FROM {_ASSOCIATION} a
-                   WHERE a.account_a_id = %(account)s AND a.account_b_id = {other})
-        OR EXISTS (SELECT 1 FROM {_ASSOCIATION} a
-                   WHERE a.account_b_id = %(account)s AND a.account_a_id = {other}))"""  # noqa: S608
+        OR ({_VOTER_ASSOCIATED}
+            AND (EXISTS (SELECT 1 FROM {_ASSOCIATION} a
+                         WHERE a.account_a_id = %(account)s
+                           AND a.account_b_id = {other})
+                 OR EXISTS (SELECT 1 FROM {_ASSOCIATION} a
+                            WHERE a.account_b_id = %(account)s
+                              AND a.account_a_id = {other}))))"""  # noqa: S608
 
 
 # One statement tells a new vote where it belongs. The row tagged 0 says
 # whether the voter is tied to the submitter, whether they hold a vote of
-# the other kind, and the threshold; each row tagged 1 is a cluster of the
+# the other kind, the threshold and the story's aggregates (no row: no
+# story, and nothing is written); each row tagged 1 is a cluster of the
 # story's votes of this kind that the new vote joins, with its total
 # weight: the clusters of the voters it is associated with, and the
 # submitter's cluster when the voter is the submitter or tied to them.
 # Association lookups are indexed probes per vote of the story, never a
-# scan of anyone's follows.
+# scan of anyone's follows; a voter with no follows and no association
+# joins no cluster but their own, and the story's votes are not read (the
+# test of that names no vote, so it is made once, before any is read).
 _PLACE_VOTE = f"""
     SELECT 0, NULL,
            CASE WHEN {_linked_to_voter("%(submitter)s")} THEN 1.0 ELSE 0.0 END,
@@ -627,11 +646,16 @@ _PLACE_VOTE = f"""
                              WHERE story_id = %(story)s AND kind = %(other_kind)s
                                AND account_id = %(account)s)
                 THEN 1.0 ELSE 0.0 END,
-           (SELECT threshold FROM {_COMMUNITY} WHERE id = 1)
+           (SELECT threshold FROM {_COMMUNITY} WHERE id = 1),
+           s.state, s.submitted_at, s.effective, s.clusters, s.largest_share,
+           s.promoted_hour, s.comments_count, s.upcoming_score, s.rank
+    FROM {_STORY} s WHERE s.post_id = %(story)s
     UNION ALL
-    SELECT 1, v.cluster, SUM(v.weight), NULL, NULL
+    SELECT 1, v.cluster, SUM(v.weight), NULL, NULL,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM {_VOTE} v
     WHERE v.story_id = %(story)s AND v.kind = %(kind)s
+      AND (%(is_submitter)s OR {_VOTER_FOLLOWS} OR {_VOTER_ASSOCIATED})
       AND ((v.cluster = %(submitter)s
             AND (%(is_submitter)s OR {_linked_to_voter("%(submitter)s")}))
            OR v.cluster IN (
@@ -650,21 +674,20 @@ _INSERT_VOTE = f"""
                          created_at)
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """  # noqa: S608
-# A digg reads the story's aggregates locked (PostgreSQL) before its votes
-# are read, so concurrent diggs of one story place their votes one after
-# another; SQLite's one write lock orders them already. The count moves
-# with the aggregates.
-_READ_FOR_DIGG = f"""
-    SELECT state, submitted_at, effective, clusters, largest_share,
-           promoted_hour, comments_count
-    FROM {_STORY} WHERE post_id = %s
-"""  # noqa: S608
-_LOCK_FOR_DIGG = _READ_FOR_DIGG + " FOR UPDATE"
+# On PostgreSQL a digg locks the story before its votes are read, so
+# concurrent diggs of one story place their votes one after another;
+# SQLite's one write lock (taken by BEGIN IMMEDIATE) orders them already.
+_LOCK_FOR_DIGG = f"SELECT 1 FROM {_STORY} WHERE post_id = %s FOR UPDATE"  # noqa: S608
+# The count moves with the aggregates. The two indexed sort keys are set
+# only when they change: an UPDATE naming an indexed column rewrites its
+# index entries even when the value stays, and the Upcoming indexes would
+# be rewritten by every digg that leaves E below 1.
 _STORE_DIGG_TALLY = f"""
     UPDATE {_STORY} SET diggs = diggs + 1, effective = %s, clusters = %s,
-                        largest_share = %s, upcoming_score = %s, rank = %s
+                        largest_share = %s{{sort_keys}}
     WHERE post_id = %s
 """  # noqa: S608
+_store_digg_tally_statements: dict[tuple[str, ...], str] = {}
 # The favourite goes in only if the viewer may see the story (the EXISTS is
 # ``visible_posts``, prepared) and had not favourited it.
 _ADD_FAVOURITE = f"""
@@ -734,12 +757,14 @@ def _insert_favourite(
 class _Placed:
     """Where ``_place_vote`` put a vote: the total weight of the cluster it
     is now in, the clusters it merged (label → weight before), and what
-    else the placing statement learned."""
+    else the placing statement learned: among it ``story``, the story's
+    columns ``_PLACE_VOTE`` reads, as they were before this vote."""
 
     weight: float
     joined: dict[int, float]
     other_kind: bool
     threshold: float
+    story: tuple[Any, ...]
 
 
 def _place_vote(
@@ -750,9 +775,10 @@ def _place_vote(
     kind: VoteKind,
     now: datetime,
     reason: str = "",
-) -> _Placed:
+) -> _Placed | None:
     """Store a vote in its association cluster, merging the clusters it
     joins (no re-tally): one query, one insert, and one update on a merge.
+    Returns None, writing nothing, when story ``story_id`` is gone.
 
     The cluster label is the submitter's id for the cluster tied to the
     submitter (so later ties find it), else the smallest id in it.
@@ -772,7 +798,9 @@ def _place_vote(
         },
     )
     rows = cursor.fetchall()
-    head = next(row for row in rows if row[0] == 0)
+    head = next((row for row in rows if row[0] == 0), None)
+    if head is None:
+        return None
     joined = {int(row[1]): float(row[2]) for row in rows if row[0] == 1}
     tied = bool(head[2])
     if tied or is_submitter or submitter_id in joined:
@@ -808,7 +836,7 @@ def _place_vote(
         ],
     )
     threshold = head[4] if head[4] is not None else ranking.THRESHOLD_FLOOR
-    return _Placed(weight, joined, bool(head[3]), float(threshold))
+    return _Placed(weight, joined, bool(head[3]), float(threshold), head[5:])
 
 
 def _count_digg(
@@ -821,46 +849,64 @@ def _count_digg(
     """Count a new digg of story ``post_id``; False if it is no story.
 
     The vote joins its cluster and the story's aggregates move by what
-    that cluster gained (``ranking.add_to_cluster``), in four statements.
+    that cluster gained (``ranking.add_to_cluster``), in three statements
+    (and the story's lock on PostgreSQL).
     Only when the stored aggregates say the story may now pass the rule
     (``ranking.may_promote``) is it locked and fully re-tallied, which
     promotes it by one conditional UPDATE; a digg that replaces the
     voter's bury is re-tallied too, as buries changed.
     """
-    read = _READ_FOR_DIGG if cursor.db.vendor == "sqlite" else _LOCK_FOR_DIGG
-    _execute(cursor, read, [post_id])
-    row = cursor.fetchone()
-    if row is None:
-        return False
-    state, submitted, effective, clusters, largest_share, hour, comments = row
-    submitted_at = _from_db_datetime(submitted)
+    if cursor.db.vendor != "sqlite":
+        _execute(cursor, _LOCK_FOR_DIGG, [post_id])
+        if cursor.fetchone() is None:
+            return False
     placed = _place_vote(cursor, post_id, submitter_id, account, VoteKind.DIGG, now)
+    if placed is None:
+        return False
     if placed.other_kind:
         story = lock_story(post_id)
         assert story is not None  # noqa: S101 - read above, in this transaction
         _withdraw_vote(story, account.pk, VoteKind.BURY)
         retally(story, now=now)
         return True
+    (
+        state,
+        submitted,
+        effective,
+        clusters,
+        largest_share,
+        hour,
+        comments,
+        stored_score,
+        stored_rank,
+    ) = placed.story
+    submitted_at = _from_db_datetime(submitted)
     tally = ranking.add_to_cluster(
         ranking.StoredTally(effective, clusters, largest_share),
         joined=list(placed.joined.values()),
         weight=placed.weight,
     )
+    score = ranking.upcoming_score(tally.effective, submitted_at)
     rank = 0.0
     if state == State.PROMOTED and hour is not None:
         rank = _rank(hour, tally.effective, comments, now)
-    _execute(
-        cursor,
-        _STORE_DIGG_TALLY,
-        [
-            tally.effective,
-            tally.clusters,
-            tally.largest_share,
-            ranking.upcoming_score(tally.effective, submitted_at),
-            rank,
-            post_id,
-        ],
-    )
+    sort_keys = {
+        name: value
+        for name, value, stored in (
+            ("upcoming_score", score, stored_score),
+            ("rank", rank, stored_rank),
+        )
+        if value != stored
+    }
+    names = tuple(sort_keys)
+    statement = _store_digg_tally_statements.get(names)
+    if statement is None:
+        statement = _store_digg_tally_statements[names] = _STORE_DIGG_TALLY.format(
+            sort_keys="".join(f", {name} = %s" for name in names)
+        )
+    params = [tally.effective, tally.clusters, tally.largest_share]
+    params += [*sort_keys.values(), post_id]
+    _execute(cursor, statement, params)
     if state == State.UPCOMING and ranking.may_promote(
         tally, threshold=placed.threshold, submitted_at=submitted_at, now=now
     ):

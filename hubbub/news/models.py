@@ -120,10 +120,13 @@ class Story(models.Model):
                 name="story_upcoming_newest",
                 condition=models.Q(state="upcoming"),
             ),
+            # Only stories with a topic: the others are never listed by
+            # topic (a query for one implies the condition), and each digg
+            # of one would rewrite its entry here.
             models.Index(
                 fields=["topic", "-upcoming_score"],
                 name="story_upcoming_topic",
-                condition=models.Q(state="upcoming"),
+                condition=models.Q(state="upcoming") & ~models.Q(topic=""),
             ),
             models.Index(
                 fields=["-rank"],

@@ -163,11 +163,16 @@ class PostTag(models.Model):
 class Favourite(models.Model):
     """``account`` favourited ``post`` (on a story, this is a digg)."""
 
+    # No index of its own: favourite_once (account, post) serves every
+    # lookup by account, and each favourite (each digg) would write a
+    # second one for nothing.
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="favourites",
+        db_index=False,
     )
-    # No index of its own: ("post", "-id") below serves every lookup by post,
-    # and each digg would write a second one for nothing.
+    # Nor this one: ("post", "-id") below serves every lookup by post.
     post = models.ForeignKey(
         Post, on_delete=models.CASCADE, related_name="favourites", db_index=False
     )
