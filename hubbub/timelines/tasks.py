@@ -3,7 +3,8 @@
 import logging
 import time
 from datetime import timedelta
-from functools import partial
+from functools import cache, partial
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -56,14 +57,21 @@ def _job_waiting() -> bool:
     """Say whether a fan-out job is queued that no worker has taken yet."""
     queue = fan_out_post.queue_name
     if settings.TASK_QUEUE == "redis":
-        import django_rq
-
-        return bool(django_rq.get_queue(queue).count)
+        return bool(_rq_queue(queue).count)
     from django_tasks_db.models import DBTaskResult
 
     # The worker marks a job RUNNING, in a commit of its own, before the job
     # looks for waiting posts: a job still READY here will see this post.
     return DBTaskResult.objects.ready().filter(queue_name=queue).exists()
+
+
+@cache
+def _rq_queue(name: str) -> Any:
+    """Return this process's RQ queue ``name``: django-rq builds a new Redis
+    client for every queue it returns, which took longer than asking."""
+    import django_rq
+
+    return django_rq.get_queue(name)
 
 
 def _fault_delay() -> float:
