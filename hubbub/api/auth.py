@@ -3,13 +3,16 @@
 The token is looked up once per request (by the SHA-256 that
 django-oauth-toolkit stores instead of the token) and checked on every
 request, so a revoked token stops working at once. The lookup is one
-query with the account, compiled once (``hubbub.core.prepared``): every
-API request pays for it.
+query with the account, compiled once (``hubbub.core.prepared``), and its
+answer is kept under the database's stamp (``hubbub.core.stamps``): while
+nothing stored has changed, the same token gets the same answer without
+the query.
 """
 
+import copy
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, replace
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from django.db.models import QuerySet
@@ -19,6 +22,8 @@ from oauth2_provider.models import AbstractAccessToken, get_access_token_model
 from hubbub.accounts.models import Account
 from hubbub.api.http import ApiError
 from hubbub.api.scopes import covers, parse_scopes
+from hubbub.core import stamps
+from hubbub.core.kept import Kept
 from hubbub.core.prepared import PreparedQueries, Stand
 
 P = ParamSpec("P")
@@ -54,17 +59,32 @@ def token_checksum(token: str) -> str:
 
 def _load(request: HttpRequest) -> Credentials | None:
     token = bearer_token(request)
-    return None if token is None else load_token(token)
+    return None if token is None else load_token(token, stamps.of(request))
 
 
-def load_token(token: str) -> Credentials | None:
+def load_token(token: str, stamp: Hashable | None = None) -> Credentials | None:
     """Return the credentials of ``token``, or None if it is not valid now.
 
-    The streaming server checks its connections' tokens with this too.
+    ``stamp`` is the database's, if the caller has read it. The streaming
+    server checks its connections' tokens with this too.
     """
-    rows = _tokens.run(
-        "by checksum", _token_by_checksum, values={"checksum": token_checksum(token)}
-    )
+    checksum = token_checksum(token)
+    if stamp is None:
+        stamp = stamps.current()
+    known = known_tokens.get(checksum) if stamp is not None else None
+    if known is None or known[0] != stamp:
+        known = (stamp, _read_token(checksum))
+        if stamp is not None:
+            known_tokens.put(checksum, known)
+    found = known[1]
+    if found is None or found.account is None:
+        return found
+    # A copy, so that nothing a view does to its account outlives it.
+    return replace(found, account=copy.copy(found.account))
+
+
+def _read_token(checksum: str) -> Credentials | None:
+    rows = _tokens.run("by checksum", _token_by_checksum, values={"checksum": checksum})
     if not rows:
         return None
     row = rows[0]
@@ -77,6 +97,11 @@ def load_token(token: str) -> Credentials | None:
         account=account,
         scopes=parse_scopes(row.scope),
     )
+
+
+# What tokens were found to be, with the stamp they were read under: a
+# few thousand callers' worth.
+known_tokens = Kept[tuple[Hashable, Credentials | None]](2000)
 
 
 _tokens: PreparedQueries[AbstractAccessToken] = PreparedQueries(

@@ -18,6 +18,8 @@ shard by reader):
   HUBBUB_TIMELINE_LENGTH ids are kept.
 * ``hubbub:tl:{<reader id>}:rebuild``: held while a rebuild is queued, so
   a burst of reads queues one job.
+* ``hubbub:tl:version``: a counter moved by every change to the sets, which
+  land after their transaction commits (``hubbub.core.stamps``).
 
 Fan-out writes only to sets that exist: readers who have not read for a
 week cost nothing in Redis, as in Mastodon.
@@ -38,6 +40,7 @@ from hubbub.timelines.models import TimelineEntry
 from hubbub.timelines.store import PageBounds, SQLTimelineStore
 
 BUILT = "-"
+VERSION_KEY = "hubbub:tl:version"
 # Seconds a queued rebuild holds its key; a lost job is retried after it.
 REBUILD_HOLD = 60
 # Ids pushed per script call while rebuilding one reader's set.
@@ -121,6 +124,7 @@ class RedisTimelineStore(SQLTimelineStore):
                 self.add_if_built(
                     keys=[timeline_key(reader_id)], args=[keep, *members], client=pipe
                 )
+            pipe.incr(VERSION_KEY)
             pipe.execute()
 
     def remove_posts(self, post_ids: list[int]) -> None:
@@ -136,6 +140,7 @@ class RedisTimelineStore(SQLTimelineStore):
             with self.redis.pipeline(transaction=False) as pipe:
                 for reader_id in readers:
                     pipe.zrem(timeline_key(reader_id), *members)
+                pipe.incr(VERSION_KEY)
                 pipe.execute()
 
         if readers:
@@ -150,7 +155,13 @@ class RedisTimelineStore(SQLTimelineStore):
     def forget(self, reader_id: int) -> None:
         """Drop a reader's Redis timeline; the next read rebuilds it."""
         key = timeline_key(reader_id)
-        self.redis.delete(key, f"{key}:rebuild")
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.delete(key, f"{key}:rebuild")
+            pipe.incr(VERSION_KEY)
+            pipe.execute()
+
+    def version(self) -> int | None:
+        return int(self.redis.get(VERSION_KEY) or 0)
 
     def entry_ids(self, reader_id: int, bounds: PageBounds) -> RawSQL:
         stored = self._stored_ids(reader_id, bounds)

@@ -92,6 +92,10 @@ class TimelineStore(Protocol):
     def entry_ids(self, reader_id: int, bounds: PageBounds) -> RawSQL:
         """Return the ids of one page of a reader's stored timeline."""
 
+    def version(self) -> int | None:
+        """Return what moves whenever the store changes outside the
+        database (see ``hubbub.core.stamps``); None if it never does."""
+
     def readers_of(self, post_id: int, reader_ids: set[int]) -> set[int]:
         """Return which of ``reader_ids`` have ``post_id`` in their timeline."""
 
@@ -145,6 +149,10 @@ class SQLTimelineStore:
     table = TimelineEntry._meta.db_table
     # Whether inserts report which readers they wrote (for a mirror).
     mirrored = False
+
+    def version(self) -> int | None:
+        # Every entry is a row, which the database's own stamp covers.
+        return None
 
     def added(self, reader_ids: list[int], post_ids: list[int]) -> None:
         """Hear that ``post_ids`` were written to ``reader_ids``' timelines.

@@ -44,6 +44,7 @@ from django.utils.translation import get_language
 
 from hubbub.accounts.models import Account
 from hubbub.core.kept import Kept
+from hubbub.core.kept_responses import keep
 from hubbub.core.prepared import Rows
 from hubbub.posts.models import Post
 from hubbub.posts.queries import promotion_collapsed
@@ -246,7 +247,12 @@ def render_home_page(
             ),
         )
         pages.put(key, page)
-    return HttpResponse(page.html.replace(stand_in, get_token(request)))
+    return keep(
+        HttpResponse(page.html.replace(stand_in, get_token(request))),
+        body=page.html,
+        stand_in=stand_in,
+        current=page.current,
+    )
 
 
 def render_compose(context: Context) -> SafeString:

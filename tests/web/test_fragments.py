@@ -173,7 +173,7 @@ def test_the_home_page_is_at_most_three_queries(alice_client, bob, note, run_job
 
     assert response.status_code == 200
     # The session (unless Redis caches it), the account and the page.
-    session = 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
+    session = 0 if settings.SESSION_ENGINE.endswith("cached_sessions") else 1
     assert len(queries) == 2 + session, [q["sql"][:80] for q in queries]
 
 

@@ -158,7 +158,7 @@ def test_note_page_query_count_is_constant_in_thread_size(
         logged_in(csrf_client, bob)
     # Anonymous: the note and its thread. Signed in: the account and whom a
     # reply addresses too, and the session unless Redis caches it.
-    session = 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
+    session = 0 if settings.SESSION_ENGINE.endswith("cached_sessions") else 1
     with django_assert_num_queries(4 + session if signed_in else 2):
         html = page_of(csrf_client, url(posts[0]))
     assert f'id="post-{posts[-1].id}"' in html or len(posts) > 7

@@ -11,6 +11,7 @@ from hubbub.api.auth import optional, requires, signed_in, viewer
 from hubbub.api.pagination import STATUS_LIMITS, PageQuery, page_response
 from hubbub.api.parsing import Flag, StringList
 from hubbub.api.serializers import Serializer
+from hubbub.core.kept_responses import keep
 from hubbub.posts.queries import tag_posts
 from hubbub.timelines import queries
 from hubbub.timelines.queries import page_of
@@ -28,7 +29,7 @@ def home(request: HttpRequest, query: Query[PageQuery]) -> HttpResponse:
     bounds = query.bounds(STATUS_LIMITS)
     rows = queries.home_timeline_rows(me, bounds)
     body = Serializer(request, me).home_statuses(rows)
-    return page_response(request, body, [row.id for row in rows], bounds.limit)
+    return keep(page_response(request, body, [row.id for row in rows], bounds.limit))
 
 
 class PublicQuery(PageQuery):
