@@ -442,8 +442,10 @@ def test_queued_fan_out_jobs_change_nothing_when_they_run(
         + len(COMMENTS)
         + news_posts
     )
-    assert fan_outs.count() == posts
-    assert fan_outs.successful().count() == posts
+    # At most one job a post: a post whose job would wait behind another
+    # queued fan-out job is taken by that job instead.
+    assert 0 < fan_outs.count() <= posts
+    assert fan_outs.successful().count() == fan_outs.count()
     assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
     assert set(TimelineEntry.objects.values_list("reader_id", "post_id")) == entries
 

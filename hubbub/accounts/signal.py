@@ -14,10 +14,13 @@ profiles, API entities and home timelines read them for free.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from hubbub.accounts.models import Account
+from hubbub.core.prepared import PreparedQueries, Stand
 from hubbub.posts.models import Post, Visibility
 
 # How many of the newest posts the signal looks at.
@@ -56,8 +59,10 @@ def stored_signal(account: Account) -> ConversationSignal:
     )
 
 
-def measure_signal(account_id: int) -> ConversationSignal:
-    """Count the signal of an account's newest posts now (one query)."""
+def _newest_posts(stand: Stand) -> QuerySet[Post, tuple[bool, int | None]]:
+    """Whether each of an account's newest posts was answered, and whom it
+    answers."""
+    account_id = stand.value("account")
     answered = Exists(
         Post.objects.filter(
             in_reply_to_id=OuterRef("id"),
@@ -66,7 +71,7 @@ def measure_signal(account_id: int) -> ConversationSignal:
             author__is_active=True,
         ).exclude(author_id=account_id)
     )
-    rows = list(
+    return (
         Post.objects.filter(
             author_id=account_id,
             deleted_at__isnull=True,
@@ -77,13 +82,41 @@ def measure_signal(account_id: int) -> ConversationSignal:
         .order_by("-id")
         .values_list("answered", "parent_author_id")[:WINDOW]
     )
-    exchanges = sum(1 for answered, _ in rows if answered)
-    replies = sum(
-        1
-        for answered, parent in rows
-        if not answered and parent is not None and parent != account_id
+
+
+# Every fan-out measures its authors: build that query once. The ORM took
+# about twenty times longer to compile it than SQLite took to run it.
+_signal_queries = PreparedQueries(Post)
+
+
+def measure_signal(account_id: int) -> ConversationSignal:
+    """Count the signal of an account's newest posts now (one query)."""
+    sql, params = signal_sql(account_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        posts, exchanges, replies = cursor.fetchone()
+    return ConversationSignal(posts=posts, exchanges=exchanges, replies=replies)
+
+
+def signal_sql(account_id: int) -> tuple[str, list[Any]]:
+    """Return SQL that selects one row: an account's posts, exchanges and
+    replies, as ``ConversationSignal`` counts them; with its parameters.
+
+    The same SQL, for whatever account, so that a writer can run it for
+    many at once (``executemany``) inside an UPDATE of its own.
+    """
+    sql, values = _signal_queries.sql(
+        "newest", _newest_posts, values={"account": account_id}
     )
-    return ConversationSignal(posts=len(rows), exchanges=exchanges, replies=replies)
+    # A reply to someone else counts only if unanswered: an answered post
+    # is an exchange. A parent of NULL (no reply) fails the comparison.
+    counts = (
+        "SELECT COUNT(*),"  # noqa: S608
+        " COALESCE(SUM(CASE WHEN s.answered THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM(CASE WHEN NOT s.answered AND s.parent_author_id <> %s"
+        f" THEN 1 ELSE 0 END), 0) FROM ({sql}) s"
+    )
+    return counts, [account_id, *values]
 
 
 def broadcaster(author: str) -> Q:

@@ -60,8 +60,8 @@ class Bus(Protocol):
     #: Seconds a subscriber should sleep between fetches.
     poll_interval: float
 
-    def send(self, event: Event) -> None:
-        """Deliver ``event`` to every subscriber, now."""
+    def send(self, *events: Event) -> None:
+        """Deliver ``events`` to every subscriber, now, in one write."""
 
     def subscribe(self) -> Subscription:
         """Start listening; only events sent from now on are fetched."""
@@ -114,10 +114,10 @@ class DatabaseBus:
 
     poll_interval = 0.15
 
-    def send(self, event: Event) -> None:
+    def send(self, *events: Event) -> None:
         from hubbub.core.models import Event as Row
 
-        Row.objects.create(name=event.name, payload=event.payload)
+        Row.objects.bulk_create(Row(name=e.name, payload=e.payload) for e in events)
 
     def subscribe(self) -> DatabaseSubscription:
         return DatabaseSubscription()
@@ -164,9 +164,12 @@ class RedisBus:
 
         self.client = redis.Redis.from_url(url)
 
-    def send(self, event: Event) -> None:
-        message = {"name": event.name, "payload": event.payload}
-        self.client.publish(REDIS_CHANNEL, orjson.dumps(message))
+    def send(self, *events: Event) -> None:
+        with self.client.pipeline(transaction=False) as pipe:
+            for event in events:
+                message = {"name": event.name, "payload": event.payload}
+                pipe.publish(REDIS_CHANNEL, orjson.dumps(message))
+            pipe.execute()
 
     def subscribe(self) -> RedisSubscription:
         return RedisSubscription(self.client)
@@ -191,11 +194,17 @@ def publish(name: str, **payload: Any) -> None:
     A lost event only delays a live update (the timeline still has the
     post), so a failing bus is logged rather than failing the writer.
     """
-    event = Event(name, payload)
+    publish_each(name, [payload])
+
+
+def publish_each(name: str, payloads: list[dict[str, Any]]) -> None:
+    """Announce one event per payload, as ``publish`` does, in one write to
+    the bus (one INSERT, or one round trip to Redis)."""
+    batch = [Event(name, payload) for payload in payloads]
 
     def send() -> None:
         try:
-            get_bus().send(event)
+            get_bus().send(*batch)
         except Exception:
             logger.exception("Could not publish %s", name)
 

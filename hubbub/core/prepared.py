@@ -338,19 +338,20 @@ class PreparedQueries[M: Model]:
     def sql(
         self,
         key: Hashable,
-        build: Callable[[Stand], QuerySet[M]],
+        build: Callable[[Stand], QuerySet[M, Any]],
         *,
         values: dict[str, int | str],
         fragments: dict[str, Fragment] | None = None,
     ) -> tuple[str, list[Any]]:
         """Return the SQL and parameters ``rows`` would execute, for a
         caller that embeds the query in a statement of its own (``EXISTS
-        (...)`` in a hand-written INSERT, say)."""
+        (...)`` in a hand-written INSERT, say). Its rows may be any shape
+        (``values_list``, say): they are never built into instances here."""
         compiled = self._compile(router.db_for_read(self.model), key, build)
         return compiled.sql(values, fragments or {})
 
     def _compile(
-        self, using: str, key: Hashable, build: Callable[[Stand], QuerySet[M]]
+        self, using: str, key: Hashable, build: Callable[[Stand], QuerySet[M, Any]]
     ) -> _Compiled:
         compiled = self._compiled.get((using, key))
         if compiled is None:

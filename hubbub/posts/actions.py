@@ -170,9 +170,11 @@ def _do_publish_note(
         _new_posts.insert(post)
         _store_mentions_and_tags(post, parsed)
         record_references(post, [t.value for t in parsed.tokens if t.kind == "url"])
-        count_new_post(author.pk, when)
+        followers = count_new_post(author.pk, when)
         get_store().add(author.pk, [post.id])
-        transaction.on_commit(lambda: enqueue_fan_out(post.id))
+        transaction.on_commit(
+            lambda: enqueue_fan_out(post.id, author_followers=followers)
+        )
     return post
 
 
@@ -198,15 +200,22 @@ _COUNT_NEW_POST = f"""
         last_post_at = CASE WHEN last_post_at IS NULL OR last_post_at < %s
                             THEN %s ELSE last_post_at END
     WHERE {Account._meta.pk.column} = %s
+    RETURNING followers_count
 """  # noqa: S608 - table and column names are the model's
 
 
-def count_new_post(author_id: int, when: datetime) -> None:
+def count_new_post(author_id: int, when: datetime) -> int:
     """Count a post written at ``when`` on its author: ``posts_count`` and
-    ``last_post_at``. Call inside the transaction that writes the post."""
+    ``last_post_at``. Call inside the transaction that writes the post.
+
+    Returns the author's ``followers_count`` as the row holds it now (the
+    fan-out's size), which the same statement reads for free.
+    """
     with connection.cursor() as cursor:
         at = cursor.db.ops.adapt_datetimefield_value(when)
         cursor.execute(_COUNT_NEW_POST, [at, at, author_id])
+        (followers,) = cursor.fetchone()
+    return int(followers)
 
 
 def _store_mentions_and_tags(post: Post, parsed: ParsedText) -> None:

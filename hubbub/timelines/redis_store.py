@@ -25,7 +25,8 @@ Fan-out writes only to sets that exist: readers who have not read for a
 week cost nothing in Redis, as in Mastodon.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -82,17 +83,38 @@ class RedisTimelineStore(SQLTimelineStore):
     def __init__(self, url: str) -> None:
         self.redis = client(url)
         self.add_if_built = self.redis.register_script(_ADD_IF_BUILT)
+        # Members per reader gathered by ``holding_mirror``, while it runs.
+        self._held: dict[int, list[str]] | None = None
 
     def added(self, reader_ids: list[int], post_ids: list[int]) -> None:
         members = [_member(pid) for pid in post_ids]
+        if self._held is not None:
+            for reader_id in reader_ids:
+                self._held.setdefault(reader_id, []).extend(members)
+            return
         # After commit, so a rebuild that reads the table never misses a
         # row whose Redis write it skipped (see ``rebuild``).
         transaction.on_commit(lambda: self._push(reader_ids, members))
 
+    @contextmanager
+    def holding_mirror(self) -> Iterator[None]:
+        held: dict[int, list[str]] = {}
+        self._held = held
+        try:
+            yield
+        finally:
+            self._held = None
+        if held:
+            transaction.on_commit(lambda: self._push_each(held))
+
     def _push(self, reader_ids: Iterable[int], members: list[str]) -> None:
+        self._push_each(dict.fromkeys(reader_ids, members))
+
+    def _push_each(self, members_by_reader: dict[int, list[str]]) -> None:
+        """Add each reader's members to their set, in one round trip."""
         keep = settings.HUBBUB_TIMELINE_LENGTH
         with self.redis.pipeline(transaction=False) as pipe:
-            for reader_id in reader_ids:
+            for reader_id, members in members_by_reader.items():
                 self.add_if_built(
                     keys=[timeline_key(reader_id)], args=[keep, *members], client=pipe
                 )

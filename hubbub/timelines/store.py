@@ -8,6 +8,8 @@ changing: ``entry_ids`` returns SQL a ``Post`` query can take as ``id__in``
 home timeline is one SQL query either way.
 """
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -60,6 +62,17 @@ class TimelineStore(Protocol):
         Returns the cursor to pass next time, or None when every follower
         past ``after_follower_id`` has been written.
         """
+
+    def fan_out(self, post: Post) -> None:
+        """Write ``post`` to all of its author's followers in one statement.
+
+        For an author with at most one batch of followers; the rules are
+        those of ``fan_out_batch``.
+        """
+
+    def holding_mirror(self) -> AbstractContextManager[None]:
+        """Gather the writes to a mirror (Redis) made in the block into one
+        round trip, sent when the transaction commits."""
 
     def add_followed(self, reader_id: int, posts: list[Post]) -> None:
         """Put a newly followed account's ``posts`` in one reader's timeline.
@@ -202,6 +215,14 @@ class SQLTimelineStore:
                 [after_follower_id, upper],
             )
         return upper
+
+    def fan_out(self, post: Post) -> None:
+        self._insert_for_followers(post, "", [])
+
+    @contextmanager
+    def holding_mirror(self) -> Iterator[None]:
+        # Nothing to gather: this store has no mirror.
+        yield
 
     def add_followed(self, reader_id: int, posts: list[Post]) -> None:
         for post in sorted(posts, key=lambda p: p.id):

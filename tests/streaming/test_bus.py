@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import redis
+from django.test import TestCase
 from django.utils import timezone
 
 from hubbub.core import events
@@ -35,6 +36,17 @@ def test_database_bus_round_trip(db, settings, published):
     events.publish_post_deleted(7, 3)  # not committed yet: nothing sent
     assert subscription.fetch() == [events.Event(events.POST_CREATED, {"post_id": 7})]
     assert subscription.fetch() == []
+
+
+def test_events_published_together_arrive_in_order(db, settings):
+    settings.REDIS_URL = ""
+    subscription = events.get_bus().subscribe()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        events.publish_each(events.POST_CREATED, [{"post_id": 1}, {"post_id": 2}])
+    assert [e.payload for e in subscription.fetch()] == [
+        {"post_id": 1},
+        {"post_id": 2},
+    ]
 
 
 def test_database_subscription_starts_at_the_newest_event(db, published, settings):

@@ -42,15 +42,25 @@ def home_ids(account: Account, **bounds) -> list[int]:
 
 @pytest.fixture
 def count_batches(monkeypatch):
-    """Count the batches fan-out writes, without changing what they do."""
+    """Count the batches fan-out writes, without changing what they do.
+
+    A post whose author has at most one batch of followers is written in
+    one (``fan_out``), with the other posts of its group; a bigger one, a
+    batch at a time (``fan_out_batch``).
+    """
     calls: list[int] = []
-    real = SQLTimelineStore.fan_out_batch
+    real_batch, real_all = SQLTimelineStore.fan_out_batch, SQLTimelineStore.fan_out
 
-    def counting(self, post, *, after_follower_id):
+    def counting_batch(self, post, *, after_follower_id):
         calls.append(after_follower_id)
-        return real(self, post, after_follower_id=after_follower_id)
+        return real_batch(self, post, after_follower_id=after_follower_id)
 
-    monkeypatch.setattr(SQLTimelineStore, "fan_out_batch", counting)
+    def counting_all(self, post):
+        calls.append(0)
+        return real_all(self, post)
+
+    monkeypatch.setattr(SQLTimelineStore, "fan_out_batch", counting_batch)
+    monkeypatch.setattr(SQLTimelineStore, "fan_out", counting_all)
     return calls
 
 
@@ -118,6 +128,64 @@ def test_running_fan_out_twice_creates_no_duplicates(bob, settings, run_jobs):
     assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 3
     note.refresh_from_db()
     assert note.fanned_out_at is not None
+
+
+def test_a_job_also_writes_the_posts_waiting_for_theirs(alice, bob, carol):
+    follow_account(alice, followee=bob)
+    follow_account(alice, followee=carol)
+    # Their jobs are queued after commit, which never comes here: both wait.
+    first = publish_note(bob, text="first")
+    second = publish_note(carol, text="second")
+
+    fan_out_post.call(first.id)
+
+    assert readers_of(first) == {alice.pk, bob.pk}
+    assert readers_of(second) == {alice.pk, carol.pk}
+    assert not Post.objects.filter(fanned_out_at__isnull=True).exists()
+    # The second post's own job, when it runs, finds nothing left to do.
+    entries = TimelineEntry.objects.count()
+    fan_out_post.call(second.id)
+    assert TimelineEntry.objects.count() == entries
+
+
+def test_notes_published_while_a_job_waits_share_it(alice, bob, carol, run_jobs):
+    follow_account(alice, followee=bob)
+    follow_account(bob, followee=carol)
+
+    with run_jobs():
+        notes = [publish_note(bob, text=f"note {n}") for n in range(3)]
+        notes.append(publish_note(carol, text="carol's"))
+
+    assert DBTaskResult.objects.filter(task_path__endswith="fan_out_post").count() == 1
+    assert all(readers_of(note) >= {note.author_id} for note in notes)
+    assert readers_of(notes[0]) == {alice.pk, bob.pk}
+    assert readers_of(notes[-1]) == {bob.pk, carol.pk}
+    assert not Post.objects.filter(fanned_out_at__isnull=True).exists()
+
+
+def test_a_post_bigger_than_a_batch_keeps_a_job_of_its_own(
+    alice, bob, carol, settings, run_jobs
+):
+    settings.HUBBUB_FANOUT_BATCH_SIZE = 1
+    add_followers(bob, 2)
+    follow_account(alice, followee=carol)
+    big = publish_note(bob, text="to two batches")
+    small = publish_note(carol, text="to one")
+
+    # Another post's job leaves it alone: it is written a batch per commit.
+    fan_out_post.call(small.id)
+    assert Post.objects.get(pk=big.pk).fanned_out_at is None
+    assert readers_of(big) == {bob.pk}
+
+    with run_jobs():
+        waiting = publish_note(carol, text="waits for a job")
+        again = publish_note(bob, text="queued although a job waits")
+
+    assert DBTaskResult.objects.filter(task_path__endswith="fan_out_post").count() == 2
+    assert readers_of(waiting) == {alice.pk, carol.pk}
+    assert len(readers_of(again)) == 3
+    fan_out_post.call(big.id)
+    assert not Post.objects.filter(fanned_out_at__isnull=True).exists()
 
 
 def test_fan_out_of_a_missing_or_deleted_post_does_nothing(bob, run_jobs):
