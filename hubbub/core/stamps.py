@@ -36,6 +36,9 @@ from hubbub.timelines.store import get_store
 _lock = threading.Lock()
 _sqlite_counter = 0
 _REQUEST_KEY = "_hubbub_stamp"
+# PostgreSQL's part of the stamp, as SQL: a statement can return it beside
+# its rows (``with_rows``, ``remember``) and save a round trip of its own.
+SNAPSHOT = "pg_current_snapshot()::text"
 
 
 def current() -> Hashable | None:
@@ -48,9 +51,22 @@ def current() -> Hashable | None:
         database: Hashable = _sqlite_stamp()
     else:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_current_snapshot()::text")
+            cursor.execute(f"SELECT {SNAPSHOT}")
             database = cursor.fetchone()[0]
     return (database, get_store().version())
+
+
+def with_rows() -> bool:
+    """Say whether a statement's rows can bring the database's part of
+    the stamp (``SNAPSHOT``): on PostgreSQL, outside a transaction."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def remember(request: HttpRequest, snapshot: str) -> None:
+    """Take ``snapshot``, which a statement of ``request`` returned, as the
+    request's stamp, unless one was read before it."""
+    if not hasattr(request, _REQUEST_KEY):
+        setattr(request, _REQUEST_KEY, (snapshot, get_store().version()))
 
 
 def of(request: HttpRequest) -> Hashable | None:
