@@ -64,7 +64,7 @@ def _load(request: HttpRequest) -> Credentials | None:
     if token is None:
         return None
     if not stamps.with_rows():
-        return load_token(token, stamps.of(request))
+        return _kept_token(token_checksum(token), stamps.of(request))
     # On PostgreSQL the stamp is a round trip of its own; read with the
     # token instead, it costs none, and the token is read every time.
     rows = _tokens.run(
@@ -77,15 +77,17 @@ def _load(request: HttpRequest) -> Credentials | None:
     return _credentials(rows)
 
 
-def load_token(token: str, stamp: Hashable | None = None) -> Credentials | None:
+def load_token(token: str) -> Credentials | None:
     """Return the credentials of ``token``, or None if it is not valid now.
 
-    ``stamp`` is the database's, if the caller has read it. The streaming
-    server checks its connections' tokens with this too.
+    The streaming server checks its connections' tokens with this too.
     """
-    checksum = token_checksum(token)
-    if stamp is None:
-        stamp = stamps.current()
+    return _kept_token(token_checksum(token), stamps.current())
+
+
+def _kept_token(checksum: str, stamp: Hashable | None) -> Credentials | None:
+    """Return the credentials of the token with ``checksum``, as kept under
+    the database's ``stamp`` or read now (always, with no stamp)."""
     known = known_tokens.get(checksum) if stamp is not None else None
     if known is None or known[0] != stamp:
         known = (stamp, _read_token(checksum))

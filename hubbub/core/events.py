@@ -30,6 +30,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from hubbub.core.redis_client import client
+
 logger = logging.getLogger(__name__)
 
 POST_CREATED = "post.created"
@@ -160,9 +162,7 @@ class RedisBus:
     poll_interval = 0.05
 
     def __init__(self, url: str) -> None:
-        import redis
-
-        self.client = redis.Redis.from_url(url)
+        self.client = client(url)
 
     def send(self, *events: Event) -> None:
         with self.client.pipeline(transaction=False) as pipe:

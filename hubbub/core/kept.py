@@ -1,7 +1,10 @@
-"""Renderings kept in the process's memory under everything they show.
+"""Values kept in the process's memory, the least recently used dropped.
 
-An entry is a pure function of its key, so nothing needs invalidating:
-when what it shows changes, so does the key, and old entries age out.
+Nothing is ever invalidated. A rendering is kept under everything it shows
+(``hubbub.web.fragments``), so a change makes a new key; a value read from
+the database is kept with the stamp it was read under
+(``hubbub.core.stamps``), and its user compares that stamp. Old entries
+age out.
 """
 
 import threading
@@ -10,7 +13,7 @@ from collections.abc import Hashable
 
 
 class Kept[V]:
-    """Renderings by key, at most ``size``, the least recently used dropped
+    """Values by key, at most ``size``, the least recently used dropped
     first. Safe to share between a process's threads."""
 
     def __init__(self, size: int) -> None:
