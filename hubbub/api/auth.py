@@ -6,7 +6,7 @@ request, so a revoked token stops working at once. The lookup is one
 query with the account, compiled once (``hubbub.core.prepared``), and its
 answer is kept under the database's stamp (``hubbub.core.stamps``): while
 nothing stored has changed, the same token gets the same answer without
-the query.
+the query (with Redis, without any round trip to the database).
 """
 
 import copy
@@ -75,6 +75,14 @@ def _load(request: HttpRequest) -> Credentials | None:
     if rows:
         stamps.remember(request, rows[0].hubbub_stamp)
     return _credentials(rows)
+
+
+def known_token_id(request: HttpRequest) -> int | None:
+    """Return the id of the request's token if this process last found it
+    valid (it may not be any more: ``credentials`` says)."""
+    token = bearer_token(request)
+    known = known_tokens.get(token_checksum(token)) if token is not None else None
+    return known[1].token_id if known is not None and known[1] is not None else None
 
 
 def load_token(token: str) -> Credentials | None:

@@ -5,10 +5,13 @@ people take through the API (posting, following, ...) have their own
 limits, enforced in the actions themselves.
 """
 
+from functools import partial
+
 from django.conf import settings
 from django.http import HttpRequest
 
-from hubbub.api.auth import credentials
+from hubbub.api.auth import credentials, known_token_id
+from hubbub.core import stamps
 from hubbub.core.ratelimits import SAFE_METHODS, Quota, client_address, hit
 
 # Paths where each request can be a password guess (the password grant).
@@ -19,16 +22,27 @@ def hit_api(request: HttpRequest) -> Quota:
     """Count an API request: per token when one is valid, else per address.
 
     Reads are counted per process without Redis (``hit``'s ``shared``), so
-    that a timeline read never writes to the database.
+    that a timeline read never writes to the database. Where the stamp is
+    read from Redis, a token this process has found valid before is
+    counted in the round trip that reads the stamp, which is then all a
+    kept answer costs; if the token turns out no longer valid, the request
+    is counted again, per address.
     """
-    found = credentials(request)
-    bucket = f"token:{found.token_id}" if found else f"ip:{client_address(request)}"
-    return hit(
-        bucket,
+    count = partial(
+        hit,
         limit=settings.HUBBUB_API_RATE_LIMIT,
         period=settings.HUBBUB_API_RATE_PERIOD,
         shared=request.method not in SAFE_METHODS,
     )
+    known = known_token_id(request) if stamps.from_redis() else None
+    if known is not None:
+        quota = count(f"token:{known}", stamp_for=request)
+        found = credentials(request)
+        if found is not None and found.token_id == known:
+            return quota
+    found = credentials(request)
+    bucket = f"token:{found.token_id}" if found else f"ip:{client_address(request)}"
+    return count(bucket)
 
 
 def hit_token_endpoint(request: HttpRequest) -> Quota:

@@ -37,6 +37,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from hubbub.accounts.models import Account
+from hubbub.core import stamps
 from hubbub.core.redis_client import client
 from hubbub.moderation.models import RateCounter
 
@@ -105,19 +106,24 @@ def hit(
     period: int,
     now: float | None = None,
     shared: bool = True,
+    stamp_for: HttpRequest | None = None,
 ) -> Quota:
     """Count one request against ``bucket`` and return the quota after it.
 
     ``shared=False`` is for limits on reads: without Redis their counter
     stays in this process's memory, so a read never takes SQLite's write
     lock (each of N web processes then allows up to ``limit``).
+    ``stamp_for`` also reads that request's stamp from Redis in the same
+    round trip (only where ``stamps.from_redis``).
     """
     now = time.time() if now is None else now
     window = int(now // period)
     reset_at = float((window + 1) * period)
     key = f"ratelimit:{bucket}:{period}"
     if settings.REDIS_URL:
-        used = _redis_hit(cache.make_and_validate_key(f"{key}:{window}"), period)
+        used = _redis_hit(
+            cache.make_and_validate_key(f"{key}:{window}"), period, stamp_for
+        )
     elif not shared:
         used = _cache_hit(f"{key}:{window}", period)
     else:
@@ -125,15 +131,18 @@ def hit(
     return Quota(limit=limit, used=used, reset_at=reset_at, period=period)
 
 
-def _redis_hit(key: str, period: int) -> int:
+def _redis_hit(key: str, period: int, stamp_for: HttpRequest | None) -> int:
     # One round trip, as every API request pays it (cache.add and
     # cache.incr took three): the counter is created if missing, kept past
     # the window's end, and bumped, atomically (MULTI), under the cache's
     # own key, so the cache reads the same counter.
     with client(settings.REDIS_URL).pipeline(transaction=True) as pipe:
+        take_stamp = stamps.read_in(pipe, stamp_for) if stamp_for else None
         pipe.set(key, 0, nx=True, ex=period * 2)
         pipe.incr(key)
-        _, used = pipe.execute()
+        *stamp, _, used = pipe.execute()
+    if take_stamp is not None:
+        take_stamp(stamp[0])
     return int(used)
 
 

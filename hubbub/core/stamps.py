@@ -5,33 +5,55 @@ again as long as the stamp is the same: nothing it was made from can have
 changed. The stamp is read before the response is made, so a change that
 commits while it is being made only makes the stamp move on, never hides.
 
-It comes from what the engines already track, so writing costs nothing
-extra and no write path can forget to bump it:
-
 * SQLite: ``PRAGMA data_version`` moves when another connection commits,
   and the connection's ``total_changes`` when it writes itself. Each
   connection compares both with what it saw at its previous check, and any
   difference moves the process's counter on. Every connection notices a
   commit at its first check after it, so once anything has committed, no
-  check returns an earlier stamp.
-* PostgreSQL: the text of ``pg_current_snapshot()`` (oldest running
+  check returns an earlier stamp. With Redis timelines, the Redis key
+  below is part of it too (``RedisTimelineStore.version``).
+* PostgreSQL with Redis: a Redis key (``KEY``) set to fresh random bytes
+  after every commit that wrote anything, and by every change to the
+  Redis timelines (which land after their commit). Every database
+  connection Django opens runs its statements through ``_note_writes``,
+  so no write path can forget: a statement that may write moves the key
+  at once in autocommit, else when its transaction commits, before the
+  writer's response is sent, so a client that writes through one process
+  and then reads through another never gets an answer kept from before.
+  Reading it costs one round trip to Redis and none to PostgreSQL, and
+  the API reads it in the round trip that counts the request against its
+  rate limit (``hubbub.api.ratelimit.hit_api``).
+  A key found missing (Redis flushed) is given fresh bytes, never a value
+  seen before; with Redis out of reach there is no stamp. A write this
+  cannot see (a process dying between its commit and the move, a program
+  other than hubbub writing to the database) shows within ``LIFETIME``
+  seconds, as a stamp read from Redis also names its ``LIFETIME``-long
+  stretch of time.
+* PostgreSQL alone: the text of ``pg_current_snapshot()`` (oldest running
   transaction, next id, ids in progress) moves when any writing
   transaction starts or ends.
-* Redis timelines: the store's version, moved by every change it makes
-  (``RedisTimelineStore.version``), since those land after their commit.
 
 Inside a transaction there is no stamp (None): what the transaction reads
-may yet be rolled back, and on PostgreSQL its own writes do not move the
-snapshot.
+may yet be rolled back, and its own writes have not moved the stamp.
 """
 
+import logging
+import os
 import threading
-from collections.abc import Hashable
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
 
+import redis
+from django.conf import settings
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 
+from hubbub.core.redis_client import client
 from hubbub.timelines.store import get_store
+
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _sqlite_counter = 0
@@ -39,6 +61,11 @@ _REQUEST_KEY = "_hubbub_stamp"
 # PostgreSQL's part of the stamp, as SQL: a statement can return it beside
 # its rows (``with_rows``, ``remember``) and save a round trip of its own.
 SNAPSHOT = "pg_current_snapshot()::text"
+KEY = "hubbub:stamp"
+# The longest a stamp read from Redis stays the same (seconds).
+LIFETIME = 30
+# How statements that cannot write begin; any other may write.
+_READS = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "SHOW", "SET")
 
 
 def current() -> Hashable | None:
@@ -46,6 +73,8 @@ def current() -> Hashable | None:
     transaction."""
     if connection.in_atomic_block:
         return None
+    if from_redis():
+        return _redis_stamp(*_read(client(settings.REDIS_URL)))
     connection.ensure_connection()
     if connection.vendor == "sqlite":
         database: Hashable = _sqlite_stamp()
@@ -56,17 +85,120 @@ def current() -> Hashable | None:
     return (database, get_store().version())
 
 
+def from_redis() -> bool:
+    """Say whether the stamp is read from Redis now: on PostgreSQL with
+    Redis, outside a transaction."""
+    return (
+        bool(settings.REDIS_URL)
+        and connection.vendor != "sqlite"
+        and not connection.in_atomic_block
+    )
+
+
+def read_in(
+    pipe: redis.client.Pipeline, request: HttpRequest
+) -> Callable[[object], None]:
+    """Queue the read of ``request``'s stamp from Redis in ``pipe``, which
+    is run before the request's first read (see ``from_redis``); return
+    what takes the command's reply."""
+    _, fresh = _read(pipe)
+
+    def take(reply: object) -> None:
+        _first(request, _redis_stamp(reply, fresh))
+
+    return take
+
+
+def _read(redis_client: Any) -> tuple[object, bytes]:
+    # Set only if missing, and the value found returned, in one command
+    # (SET NX GET): after a flush the key comes back as bytes never seen.
+    fresh = os.urandom(8)
+    try:
+        return redis_client.set(KEY, fresh, nx=True, get=True), fresh
+    except redis.RedisError as error:
+        return error, fresh
+
+
+def _redis_stamp(reply: object, fresh: bytes) -> Hashable | None:
+    if isinstance(reply, Exception):
+        return None  # Redis out of reach: nothing can be kept
+    return (fresh if reply is None else reply, int(time.time() // LIFETIME))
+
+
+def redis_version() -> Hashable:
+    """Return the Redis key's value (fresh bytes if it was missing)."""
+    found, fresh = _read(client(settings.REDIS_URL))
+    if isinstance(found, Exception):
+        raise found
+    return fresh if found is None else found
+
+
+def move_in(pipe: redis.client.Pipeline) -> None:
+    """Queue the move of the Redis key in ``pipe``."""
+    pipe.set(KEY, os.urandom(8))
+
+
+def move() -> None:
+    """Move the Redis key on: something was written and committed."""
+    try:
+        client(settings.REDIS_URL).set(KEY, os.urandom(8))
+    except redis.RedisError:
+        # The write is committed; failing its response would not undo it.
+        # Answers kept under the old stamp end within LIFETIME.
+        logger.exception("could not move the stamp after a write")
+
+
+def _note_writes(
+    execute: Callable[..., Any],
+    sql: object,
+    params: object,
+    many: bool,
+    context: dict[str, Any],
+) -> Any:
+    result = execute(sql, params, many, context)
+    if settings.REDIS_URL and _may_write(sql):
+        db: BaseDatabaseWrapper = context["connection"]
+        if not db.in_atomic_block:
+            move()  # autocommit: the statement has committed
+        elif not any(entry[1] is move for entry in db.run_on_commit):
+            db.on_commit(move)
+    return result
+
+
+def _may_write(sql: object) -> bool:
+    return not (isinstance(sql, str) and sql.lstrip()[:9].upper().startswith(_READS))
+
+
+def watch_writes(connection: BaseDatabaseWrapper, **kwargs: object) -> None:
+    """Run every statement of ``connection`` through ``_note_writes``
+    (connected to ``connection_created`` for PostgreSQL)."""
+    wrappers = connection.execute_wrappers
+    if connection.vendor != "sqlite" and _note_writes not in wrappers:
+        # First, as the outermost: ``execute_wrapper`` blocks pop the last.
+        wrappers.insert(0, _note_writes)
+
+
 def with_rows() -> bool:
     """Say whether a statement's rows can bring the database's part of
-    the stamp (``SNAPSHOT``): on PostgreSQL, outside a transaction."""
-    return connection.vendor == "postgresql" and not connection.in_atomic_block
+    the stamp (``SNAPSHOT``): on PostgreSQL without Redis, outside a
+    transaction."""
+    return (
+        connection.vendor == "postgresql"
+        and not settings.REDIS_URL
+        and not connection.in_atomic_block
+    )
 
 
 def remember(request: HttpRequest, snapshot: str) -> None:
     """Take ``snapshot``, which a statement of ``request`` returned, as the
     request's stamp, unless one was read before it."""
     if not hasattr(request, _REQUEST_KEY):
-        setattr(request, _REQUEST_KEY, (snapshot, get_store().version()))
+        _first(request, (snapshot, get_store().version()))
+
+
+def _first(request: HttpRequest, stamp: Hashable | None) -> None:
+    if not hasattr(request, _REQUEST_KEY):
+        setattr(request, _REQUEST_KEY, stamp)
 
 
 def of(request: HttpRequest) -> Hashable | None:

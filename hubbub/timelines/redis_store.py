@@ -18,14 +18,15 @@ shard by reader):
   HUBBUB_TIMELINE_LENGTH ids are kept.
 * ``hubbub:tl:{<reader id>}:rebuild``: held while a rebuild is queued, so
   a burst of reads queues one job.
-* ``hubbub:tl:version``: a counter moved by every change to the sets, which
-  land after their transaction commits (``hubbub.core.stamps``).
+* ``hubbub:stamp``: moved by every change to the sets, which land after
+  their transaction commits, as by every write to the database
+  (``hubbub.core.stamps``).
 
 Fan-out writes only to sets that exist: readers who have not read for a
 week cost nothing in Redis, as in Mastodon.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -33,6 +34,7 @@ from django.conf import settings
 from django.db import router, transaction
 from django.db.models.expressions import RawSQL
 
+from hubbub.core import stamps
 from hubbub.core.prepared import id_in
 from hubbub.core.redis_client import client
 from hubbub.posts.models import Post
@@ -40,7 +42,6 @@ from hubbub.timelines.models import TimelineEntry
 from hubbub.timelines.store import PageBounds, SQLTimelineStore
 
 BUILT = "-"
-VERSION_KEY = "hubbub:tl:version"
 # Seconds a queued rebuild holds its key; a lost job is retried after it.
 REBUILD_HOLD = 60
 # Ids pushed per script call while rebuilding one reader's set.
@@ -118,7 +119,7 @@ class RedisTimelineStore(SQLTimelineStore):
                 self.add_if_built(
                     keys=[timeline_key(reader_id)], args=[keep, *members], client=pipe
                 )
-            pipe.incr(VERSION_KEY)
+            stamps.move_in(pipe)
             pipe.execute()
 
     def remove_posts(self, post_ids: list[int]) -> None:
@@ -134,7 +135,7 @@ class RedisTimelineStore(SQLTimelineStore):
             with self.redis.pipeline(transaction=False) as pipe:
                 for reader_id in readers:
                     pipe.zrem(timeline_key(reader_id), *members)
-                pipe.incr(VERSION_KEY)
+                stamps.move_in(pipe)
                 pipe.execute()
 
         if readers:
@@ -151,11 +152,11 @@ class RedisTimelineStore(SQLTimelineStore):
         key = timeline_key(reader_id)
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.delete(key, f"{key}:rebuild")
-            pipe.incr(VERSION_KEY)
+            stamps.move_in(pipe)
             pipe.execute()
 
-    def version(self) -> int | None:
-        return int(self.redis.get(VERSION_KEY) or 0)
+    def version(self) -> Hashable:
+        return stamps.redis_version()
 
     def entry_ids(self, reader_id: int, bounds: PageBounds) -> RawSQL:
         stored = self._stored_ids(reader_id, bounds)

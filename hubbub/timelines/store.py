@@ -8,7 +8,7 @@ changing: ``entry_ids`` returns SQL a ``Post`` query can take as ``id__in``
 home timeline is one SQL query either way.
 """
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Protocol
@@ -92,7 +92,7 @@ class TimelineStore(Protocol):
     def entry_ids(self, reader_id: int, bounds: PageBounds) -> RawSQL:
         """Return the ids of one page of a reader's stored timeline."""
 
-    def version(self) -> int | None:
+    def version(self) -> Hashable:
         """Return what moves whenever the store changes outside the
         database (see ``hubbub.core.stamps``); None if it never does."""
 
@@ -150,7 +150,7 @@ class SQLTimelineStore:
     # Whether inserts report which readers they wrote (for a mirror).
     mirrored = False
 
-    def version(self) -> int | None:
+    def version(self) -> Hashable:
         # Every entry is a row, which the database's own stamp covers.
         return None
 

@@ -323,6 +323,33 @@ def test_a_kept_api_answer_counts_toward_the_rate_limit_and_keeps_its_link(
     assert "min_id=" in kept_headers["Link"]
 
 
+def test_each_api_answer_is_counted_once(server, world, timeline_runs):
+    reader = Reader(server, world["alice"], "api", timeline_runs)
+    reader.kept()
+    first, second = reader.request()[2], reader.request()[2]
+    assert _remaining(second) == _remaining(first) - 1
+
+
+def test_a_token_revoked_since_it_was_kept_is_counted_per_address(
+    server, world, timeline_runs
+):
+    reader = Reader(server, world["alice"], "api", timeline_runs)
+    reader.kept()
+    AccessToken.objects.all().delete()
+
+    status, _, revoked = reader.request()
+    reader.headers = {"Authorization": "Bearer never-issued"}
+    _, _, never_issued = reader.request()
+
+    assert status == 401
+    # Both counted against the address, one after the other.
+    assert _remaining(never_issued) == _remaining(revoked) - 1
+
+
+def _remaining(headers: Message) -> int:
+    return int(headers["X-RateLimit-Remaining"])
+
+
 def test_signing_out_or_revoking_the_token_ends_the_kept_answer(
     server, world, timeline_runs
 ):
