@@ -270,11 +270,13 @@ def diggs(count: int, synchronous: str) -> dict[str, Any]:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA synchronous={synchronous}")
-    # One story per 40 diggs, spread over all voters: each digg is new.
+    # One story per 40 diggs, spread over all voters: each digg is new (a
+    # voter and story drawn once each, never a double digg, which would
+    # be a no-op and cheaper).
     stories = _upcoming_stories(max(1, count // 40))
     voters = list(Account.objects.order_by("pk")[:VOTERS])
-    pairs = [(voters[n % len(voters)], stories[n % len(stories)]) for n in range(count)]
-    random.Random(7).shuffle(pairs)
+    drawn = random.Random(7).sample(range(len(voters) * len(stories)), count)
+    pairs = [(voters[n // len(stories)], stories[n % len(stories)]) for n in drawn]
     # Ten slices of each, alternating, so load from other programs falls on
     # both sides of the ratio alike.
     slices = 10
