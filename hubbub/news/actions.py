@@ -39,6 +39,7 @@ from django.utils.html import escape
 from hubbub.accounts.models import Account, Follow
 from hubbub.blog.references import linked_post_ids
 from hubbub.core.html import sanitise
+from hubbub.core.ids import new_id
 from hubbub.core.prepared import PreparedQueries, Stand
 from hubbub.core.ratelimits import enforce
 from hubbub.core.text import has_forbidden_characters
@@ -691,8 +692,8 @@ _store_digg_tally_statements: dict[tuple[str, ...], str] = {}
 # The favourite goes in only if the viewer may see the story (the EXISTS is
 # ``visible_posts``, prepared) and had not favourited it.
 _ADD_FAVOURITE = f"""
-    INSERT INTO {_FAVOURITE} (account_id, post_id, created_at)
-    SELECT %s, %s, %s WHERE EXISTS ({{visible}})
+    INSERT INTO {_FAVOURITE} (id, account_id, post_id, created_at)
+    SELECT %s, %s, %s, %s WHERE EXISTS ({{visible}})
     ON CONFLICT (account_id, post_id) DO NOTHING
     RETURNING id
 """
@@ -741,7 +742,7 @@ def _insert_favourite(
             visible=visible
         )
     created = cursor.db.ops.adapt_datetimefield_value(now)
-    _execute(cursor, statement, [account.pk, post_id, created, *params])
+    _execute(cursor, statement, [new_id(), account.pk, post_id, created, *params])
     if cursor.fetchone() is not None:
         _execute(cursor, _COUNT_FAVOURITE, [post_id])
         return int(cursor.fetchone()[0])

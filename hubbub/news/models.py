@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from hubbub.core.fields import RowidAutoField
 from hubbub.moderation.models import Reason
 from hubbub.news import ranking
 
@@ -183,6 +184,8 @@ class StoryVote(models.Model):
     as long as the favourite it shadows.
     """
 
+    # The id is never shown nor kept anywhere, so it may be reused.
+    id = RowidAutoField(primary_key=True)
     # No index of their own: story_vote_once leads with the story and
     # story_vote_account with the account, and every digg writes each index.
     story = models.ForeignKey(

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from hubbub.core.fields import RowidAutoField
 from hubbub.core.ids import new_id
 
 
@@ -163,6 +164,10 @@ class PostTag(models.Model):
 class Favourite(models.Model):
     """``account`` favourited ``post`` (on a story, this is a digg)."""
 
+    # Time-sortable like a post's, and never reused: the id is the cursor
+    # a client pages the favourites list with, and the key the
+    # notification job is queued with.
+    id = RowidAutoField(primary_key=True, default=new_id)
     # No index of its own: favourite_once (account, post) serves every
     # lookup by account, and each favourite (each digg) would write a
     # second one for nothing.

@@ -1,0 +1,86 @@
+"""The ids of diggs' rows: favourites get time-sortable ids, and on SQLite
+neither table numbers its rows through sqlite_sequence."""
+
+import time
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from hubbub.core.ids import id_to_unix_ms
+from hubbub.news.actions import digg_story
+from hubbub.news.models import StoryVote
+from hubbub.posts.actions import favourite_post, publish_note
+from hubbub.posts.models import Favourite
+from tests.news.conftest import member, story_by
+
+_TABLES = (Favourite._meta.db_table, StoryVote._meta.db_table)
+_BEFORE = [
+    ("posts", "0004_drop_favourite_account_index"),
+    ("news", "0005_upcoming_topic_index_with_topic"),
+]
+_AFTER = [("posts", "0005_rowid_ids"), ("news", "0006_rowid_ids")]
+
+
+def _table_sql() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sql FROM sqlite_schema WHERE name IN (%s, %s)", list(_TABLES)
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _sequence_rows() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_sequence WHERE name IN (%s, %s)", list(_TABLES)
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_favourite_ids_say_when_they_were_made_whichever_path_wrote_them(
+    submitter,
+):
+    digger, fan = member(), member()
+    before_ms = int(time.time() * 1000)
+    digg_story(digger, story=story_by(submitter))
+    note = publish_note(submitter, text="A note to like.")
+    favourite_post(fan, post=note)
+    after_ms = int(time.time() * 1000)
+    dugg = Favourite.objects.get(account=digger)
+    liked = Favourite.objects.get(account=fan)
+    assert before_ms <= id_to_unix_ms(dugg.id) <= id_to_unix_ms(liked.id) <= after_ms
+    assert dugg.id < liked.id
+
+
+@pytest.mark.database("sqlite")
+def test_a_digg_on_sqlite_writes_no_sqlite_sequence_row(submitter):
+    digg_story(member(), story=story_by(submitter))
+    assert StoryVote.objects.count() == 1
+    assert _sequence_rows() == []
+    assert not any("AUTOINCREMENT" in sql for sql in _table_sql())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_id_migrations_keep_existing_diggs_both_ways(submitter):
+    story = story_by(submitter)
+    first, second = member(), member()
+    digg_story(first, story=story)
+    rows = sorted(Favourite.objects.values_list("id", "account_id", "post_id"))
+    votes = sorted(StoryVote.objects.values_list("id", "account_id", "weight"))
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(_BEFORE)
+    if connection.vendor == "sqlite":
+        assert all("AUTOINCREMENT" in sql for sql in _table_sql())
+    executor.loader.build_graph()
+    executor.migrate(_AFTER)
+
+    assert sorted(Favourite.objects.values_list("id", "account_id", "post_id")) == rows
+    assert sorted(StoryVote.objects.values_list("id", "account_id", "weight")) == votes
+    if connection.vendor == "sqlite":
+        assert not any("AUTOINCREMENT" in sql for sql in _table_sql())
+    # Diggs go on after the rebuild, numbered after the rows kept.
+    digg_story(second, story=story)
+    assert Favourite.objects.get(account=second).id > max(row[0] for row in rows)
+    assert StoryVote.objects.get(account=second).id > max(vote[0] for vote in votes)
