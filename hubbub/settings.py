@@ -233,13 +233,18 @@ def _database(url: str) -> dict[str, Any]:
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the one writer; IMMEDIATE transactions
         # queue for the write lock instead of failing with "database is
-        # locked".
+        # locked". The log is copied back into the database (two fsyncs)
+        # every 10,000 pages (~40 MB) rather than SQLite's 1,000: a page
+        # that many commits rewrote (a story's row, an index's last leaf)
+        # is then copied once, and small writes such as diggs wait on a
+        # copy a tenth as often. Every commit still reaches the log first.
         db["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
+                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000; "
+                "PRAGMA wal_autocheckpoint=10000;"
             ),
         }
         db["CONN_MAX_AGE"] = None
