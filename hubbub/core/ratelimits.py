@@ -7,9 +7,9 @@ from ``RateLimitMiddleware``, which also turns a refusal into a page with a
 clear message, or a 429 with ``Retry-After`` on the API.
 
 Counters are shared by every process. With HUBBUB_REDIS_URL set, a
-window's counter is a Redis key under the cache's key: ``SET NX`` creates
-it only if it is missing and ``INCR`` bumps it, in one transaction and one
-round trip. Without Redis
+window's counter is a Redis key under the cache's key, bumped and given
+its expiry when new by one script, atomically and in one round trip.
+Without Redis
 (the embedded default, with several web processes on one SQLite file) it
 is a ``moderation.RateCounter`` row bumped by one
 ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement, which
@@ -20,6 +20,7 @@ Redis it is counted per process (see ``hit``).
 """
 
 import contextvars
+import functools
 import hashlib
 import ipaddress
 import math
@@ -35,6 +36,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from redis.commands.core import Script
 
 from hubbub.accounts.models import Account
 from hubbub.core import stamps
@@ -132,18 +134,37 @@ def hit(
 
 
 def _redis_hit(key: str, period: int, stamp_for: HttpRequest | None) -> int:
-    # One round trip, as every API request pays it (cache.add and
-    # cache.incr took three): the counter is created if missing, kept past
-    # the window's end, and bumped, atomically (MULTI), under the cache's
-    # own key, so the cache reads the same counter.
-    with client(settings.REDIS_URL).pipeline(transaction=True) as pipe:
-        take_stamp = stamps.read_in(pipe, stamp_for) if stamp_for else None
-        pipe.set(key, 0, nx=True, ex=period * 2)
-        pipe.incr(key)
-        *stamp, _, used = pipe.execute()
-    if take_stamp is not None:
-        take_stamp(stamp[0])
+    keys: list[str | bytes] = [key]
+    args: list[int | bytes] = [period * 2]
+    reading = stamps.Reading(stamp_for) if stamp_for is not None else None
+    if reading is not None:
+        keys.append(reading.key)
+        args.append(reading.fresh)
+    used, *found = _counter(settings.REDIS_URL)(keys=keys, args=args)
+    if reading is not None:
+        reading.take(found[0])
     return int(used)
+
+
+# One command, as every API request pays it (cache.add and cache.incr took
+# three, a MULTI of two five): the counter is bumped and, when new, kept
+# past the window's end, atomically (a script runs whole), under the
+# cache's own key, so the cache reads the same counter. Given a second
+# key, it also reads that key, setting it to ARGV[2] if missing: the
+# request's stamp (``stamps.Reading``), in the same round trip.
+_COUNT = """
+local used = redis.call('INCR', KEYS[1])
+if used == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if #KEYS == 1 then return {used} end
+return {used, redis.call('SET', KEYS[2], ARGV[2], 'NX', 'GET')}
+"""
+
+
+@functools.cache
+def _counter(url: str) -> Script:
+    # Registered once per process: a Script object sends its hash (EVALSHA),
+    # and loads itself again if Redis lost it.
+    return client(url).register_script(_COUNT)
 
 
 def _cache_hit(key: str, period: int) -> int:

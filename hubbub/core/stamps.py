@@ -42,6 +42,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -95,18 +96,18 @@ def from_redis() -> bool:
     )
 
 
-def read_in(
-    pipe: redis.client.Pipeline, request: HttpRequest
-) -> Callable[[object], None]:
-    """Queue the read of ``request``'s stamp from Redis in ``pipe``, which
-    is run before the request's first read (see ``from_redis``); return
-    what takes the command's reply."""
-    _, fresh = _read(pipe)
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A read of ``request``'s stamp made by another Redis command, run
+    before the request's first read (see ``from_redis``): ``SET key fresh
+    NX GET``, its reply handed to ``take``."""
 
-    def take(reply: object) -> None:
-        _first(request, _redis_stamp(reply, fresh))
+    request: HttpRequest
+    key: str = KEY
+    fresh: bytes = field(default_factory=lambda: os.urandom(8))
 
-    return take
+    def take(self, reply: bytes | None) -> None:
+        _first(self.request, _redis_stamp(reply, self.fresh))
 
 
 def _read(redis_client: Any) -> tuple[object, bytes]:
@@ -159,7 +160,10 @@ def _note_writes(
     if settings.REDIS_URL and _may_write(sql):
         db: BaseDatabaseWrapper = context["connection"]
         if not db.in_atomic_block:
-            move()  # autocommit: the statement has committed
+            # Autocommit: the statement has committed. (A manual
+            # transaction, which hubbub never opens, commits later: only
+            # LIFETIME bounds what is kept over it.)
+            move()
         elif not any(entry[1] is move for entry in db.run_on_commit):
             db.on_commit(move)
     return result
