@@ -9,13 +9,24 @@ baseline: one ``INSERT INTO timelines_timelineentry (reader_id, post_id)
 SELECT follower_id, %s FROM accounts_follow WHERE followee_id = %s`` in one
 transaction: the same rows, written the cheapest way SQL allows.
 
-Both run on the same connection and database, alternating, with the rows
-deleted between runs. The ratio is median(hubbub) / median(baseline).
+With Redis (``HUBBUB_REDIS_URL``) hubbub's fan-out also mirrors each entry
+into the Redis timeline of every follower who has one (an active reader).
+Here every follower is made active first (their timelines exist, as after
+a read), so the job writes the same 10,000 rows to both stores, and the
+baseline does too: the ``INSERT … SELECT`` with ``RETURNING reader_id``,
+then after its commit one pipelined ``ZADD`` per returned reader, in one
+round trip. An inactive follower would cost hubbub one script call that
+finds no set, and the baseline nothing.
 
-    .venv/bin/python -m bench.fanout [--runs 7]
+Both run on the same connection and database, alternating, with the rows
+(and Redis members) deleted between runs. The ratio is median(hubbub) /
+median(baseline).
+
+    .venv/bin/python -m bench.fanout [--runs 7] [--json]
 """
 
 import argparse
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -51,10 +62,15 @@ def run(runs: int = 7, warmup: int = 1) -> dict[str, Any]:
     from hubbub.accounts.models import Account, Follow
     from hubbub.core.ids import new_id
     from hubbub.posts.models import Post
+    from hubbub.timelines.redis_store import BUILT, RedisTimelineStore, timeline_key
+    from hubbub.timelines.store import get_store
     from hubbub.timelines.tasks import fan_out_post
 
     author = Account.objects.get(username=FANOUT_AUTHOR)
-    followers = Follow.objects.filter(followee=author).count()
+    follower_ids = list(
+        Follow.objects.filter(followee=author).values_list("follower_id", flat=True)
+    )
+    followers = len(follower_ids)
     assert followers == author.followers_count, "follower count is inconsistent"
     assert followers <= settings.HUBBUB_FANOUT_LIMIT, "author would not be pushed"
     bare_sql, clear_sql, count_sql = _entries_sql()
@@ -72,9 +88,25 @@ def run(runs: int = 7, warmup: int = 1) -> dict[str, Any]:
         fanout_queued_at=now,
     )
 
+    store = get_store()
+    redis = store.redis if isinstance(store, RedisTimelineStore) else None
+    keys = [timeline_key(reader_id) for reader_id in follower_ids]
+    member = f"{post_id:020d}"
+    if redis is not None:
+        bare_sql += " RETURNING reader_id"
+        with redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.zadd(key, {BUILT: 0})
+            pipe.execute()
+
     def clear() -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(clear_sql, [post_id])
+        if redis is not None:
+            with redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.zrem(key, member)
+                pipe.execute()
         Post.objects.filter(id=post_id).update(fanned_out_at=None)
         if connection.vendor == "sqlite":
             # Start every run with an empty WAL, so a checkpoint never lands
@@ -97,6 +129,20 @@ def run(runs: int = 7, warmup: int = 1) -> dict[str, Any]:
     def bare() -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(bare_sql, [post_id, author.pk])
+            readers = [row[0] for row in cursor.fetchall()] if redis else []
+        if redis is not None:
+            with redis.pipeline(transaction=False) as pipe:
+                for reader_id in readers:
+                    pipe.zadd(timeline_key(reader_id), {member: 0})
+                pipe.execute()
+
+    def mirrored() -> int:
+        if redis is None:
+            return followers
+        with redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.zscore(key, member)
+            return sum(score is not None for score in pipe.execute())
 
     cases: dict[str, Callable[[], None]] = {
         "hubbub": hubbub,
@@ -115,6 +161,7 @@ def run(runs: int = 7, warmup: int = 1) -> dict[str, Any]:
                 cases[name]()
                 elapsed = time.perf_counter() - started
                 assert written() == followers, f"{name} wrote the wrong rows"
+                assert mirrored() == followers, f"{name} missed Redis timelines"
                 if name.startswith("hubbub"):
                     marked = Post.objects.get(id=post_id).fanned_out_at
                     assert marked is not None, "fan_out_post did not mark the post"
@@ -123,6 +170,8 @@ def run(runs: int = 7, warmup: int = 1) -> dict[str, Any]:
     finally:
         clear()
         Post.objects.filter(id=post_id).delete()
+        if redis is not None:
+            redis.delete(*keys)
 
     medians = {name: statistics.median(values) for name, values in samples.items()}
     ratio = medians["hubbub"] / medians["baseline"]
@@ -143,12 +192,18 @@ def run(runs: int = 7, warmup: int = 1) -> dict[str, Any]:
         "target": TARGET,
         "met": ratio <= TARGET,
         "baseline_sql": bare_sql,
+        "redis_mirrored": redis is not None,
     }
 
 
 def report(result: dict[str, Any]) -> str:
     ms = {k: v * 1000 for k, v in result["median_s"].items()}
     verdict = "met" if result["met"] else "MISSED"
+    baseline_redis = (
+        ", then one pipelined `ZADD` per follower (every follower active)"
+        if result.get("redis_mirrored")
+        else ""
+    )
     return "\n".join(
         [
             f"### (a) Fan-out of one note to {result['followers']:,} followers",
@@ -158,7 +213,7 @@ def report(result: dict[str, Any]) -> str:
             f"| hubbub `fan_out_post` (batches of {result['batch_size']:,}) "
             f"| {ms['hubbub']:.1f} ms "
             f"| {result['followers'] / result['median_s']['hubbub']:,.0f} |",
-            f"| bare `INSERT … SELECT` | {ms['baseline']:.1f} ms "
+            f"| bare `INSERT … SELECT`{baseline_redis} | {ms['baseline']:.1f} ms "
             f"| {result['followers'] / result['median_s']['baseline']:,.0f} |",
             f"| *diagnostic:* hubbub in one batch | {ms['hubbub_one_batch']:.1f} ms "
             f"| {result['followers'] / result['median_s']['hubbub_one_batch']:,.0f} |",
@@ -174,9 +229,11 @@ def report(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--json", action="store_true", help="print the raw numbers")
     args = parser.parse_args(argv)
     env.configure()
-    print(report(run(args.runs)))
+    result = run(args.runs)
+    print(json.dumps(result) if args.json else report(result))
 
 
 if __name__ == "__main__":

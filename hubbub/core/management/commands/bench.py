@@ -3,7 +3,7 @@
     hubbub bench                                   # SQLite, 10k and 100k accounts
     hubbub bench --sizes 10000,100000,1000000 \\
         --postgres postgres://postgres@127.0.0.1:5432/hubbub_bench \\
-        --redis redis://127.0.0.1:6379/8
+        --redis redis://127.0.0.1:6379/8   # 1,000,000 accounts: see bench/README.md
 
 Writes ``bench/results/<date>.md``, ``.json`` and ``.png``. The suite and
 its data live in the source checkout (``bench/``, ``var/bench-<size>``),
@@ -55,6 +55,12 @@ class Command(BaseCommand):
             default=20.0,
             help="Seconds of sustained posting per backend; 0 runs only the API part.",
         )
+        parser.add_argument(
+            "--fanout-runs",
+            type=int,
+            default=7,
+            help="Rounds of the fan-out benchmark per backend; 0 skips it.",
+        )
         parser.add_argument("--quiet-wait", type=float, default=60.0)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -97,6 +103,7 @@ class Command(BaseCommand):
             duration=options["duration"],
             rate=options["rate"],
             posting_seconds=options["posting_seconds"],
+            fanout_runs=options["fanout_runs"],
             quiet_wait=options["quiet_wait"],
             # Never write a password into a report.
             command=re.sub(
