@@ -299,7 +299,10 @@ def _seed_detail(done: dict[str, Any]) -> str:
     tables = ("accounts", "follows", "notes", "timelines")
     return (
         f" (drawn in {done['generate_s']:.0f} s; "
-        + ", ".join(f"{t} {done[t]:.0f} s" for t in tables)
+        + ", ".join(
+            f"{t} {done[t]:.0f} s, indexes {done.get(f'{t}_indexes', 0):.0f} s"
+            for t in tables
+        )
         + ")"
     )
 
