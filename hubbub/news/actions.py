@@ -324,9 +324,12 @@ def digg_story(account: Account, *, story: Story | Post | int) -> None:
     story is promoted (``tasks.notify_promotion``).
     """
     post_id = story if isinstance(story, int) else story.pk
-    enforce("digg", account=account)
-    # One cursor for every statement: the digg is a handful of them.
+    # One cursor for every statement: the digg is a handful of them. The
+    # limit is counted inside the digg's transaction, as favourite_post
+    # counts it: without Redis its counter is a row, and on its own it
+    # would be a commit of its own, as costly as the digg's.
     with transaction.atomic(), connection.cursor() as cursor:
+        enforce("digg", account=account)
         now = timezone.now()
         submitter_id = _insert_favourite(cursor, account, post_id, now)
         if submitter_id is None:

@@ -1,5 +1,6 @@
-"""The ids of diggs' rows: favourites get time-sortable ids, and on SQLite
-neither table numbers its rows through sqlite_sequence."""
+"""What a digg writes: favourites get time-sortable ids, on SQLite neither
+table numbers its rows through sqlite_sequence, and the digging limit's
+counter commits with the digg."""
 
 import time
 
@@ -8,6 +9,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from hubbub.core.ids import id_to_unix_ms
+from hubbub.core.ratelimits import RateLimitedError
+from hubbub.moderation.models import RateCounter
 from hubbub.news.actions import digg_story
 from hubbub.news.models import StoryVote
 from hubbub.posts.actions import favourite_post, publish_note
@@ -84,3 +87,35 @@ def test_the_id_migrations_keep_existing_diggs_both_ways(submitter):
     digg_story(second, story=story)
     assert Favourite.objects.get(account=second).id > max(row[0] for row in rows)
     assert StoryVote.objects.get(account=second).id > max(vote[0] for vote in votes)
+
+
+@pytest.mark.database("sqlite")
+@pytest.mark.django_db(transaction=True)
+def test_a_digg_on_sqlite_commits_once_with_its_rate_counter(submitter, rate_limits):
+    rate_limits(digg__account=(5, 3600))
+    story, digger = story_by(submitter), member()
+    statements: list[str] = []
+    connection.ensure_connection()
+    connection.connection.set_trace_callback(statements.append)
+    try:
+        digg_story(digger, story=story)
+    finally:
+        connection.connection.set_trace_callback(None)
+    begins = [n for n, sql in enumerate(statements) if sql.startswith("BEGIN")]
+    commits = [n for n, sql in enumerate(statements) if sql == "COMMIT"]
+    assert len(begins) == len(commits) == 1
+    counted = [n for n, sql in enumerate(statements) if "moderation_ratecounter" in sql]
+    assert len(counted) == 1
+    assert begins[0] < counted[0] < commits[0]
+    assert RateCounter.objects.get().used == 1
+
+
+def test_a_digg_over_the_limit_writes_nothing(submitter, rate_limits):
+    rate_limits(digg__account=(1, 3600))
+    digger = member()
+    digg_story(digger, story=story_by(submitter))
+    second = story_by(submitter, url="https://example.com/b")
+    with pytest.raises(RateLimitedError):
+        digg_story(digger, story=second)
+    assert not Favourite.objects.filter(post_id=second.pk).exists()
+    assert not StoryVote.objects.filter(story=second).exists()
