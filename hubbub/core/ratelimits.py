@@ -20,7 +20,6 @@ Redis it is counted per process (see ``hit``).
 """
 
 import contextvars
-import functools
 import hashlib
 import ipaddress
 import math
@@ -36,11 +35,11 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 from hubbub.accounts.models import Account
 from hubbub.core import stamps
-from hubbub.core.redis_client import client
+from hubbub.core.redis_client import run
 from hubbub.moderation.models import RateCounter
 
 # What each limited action is called in a refusal ("the limit for ...").
@@ -140,7 +139,7 @@ def _redis_hit(key: str, period: int, stamp_for: HttpRequest | None) -> int:
     if reading is not None:
         keys.append(reading.key)
         args.append(reading.fresh)
-    used, *found = _counter(settings.REDIS_URL)(keys=keys, args=args)
+    used, *found = _count(settings.REDIS_URL, keys, args)
     if reading is not None:
         reading.take(found[0])
     return int(used)
@@ -160,11 +159,16 @@ return {used, redis.call('SET', KEYS[2], ARGV[2], 'NX', 'GET')}
 """
 
 
-@functools.cache
-def _counter(url: str) -> Script:
-    # Registered once per process: a Script object sends its hash (EVALSHA),
-    # and loads itself again if Redis lost it.
-    return client(url).register_script(_COUNT)
+_COUNT_SHA = hashlib.sha1(_COUNT.encode()).hexdigest()  # noqa: S324 - Redis's name
+
+
+def _count(url: str, keys: list[str | bytes], args: list[int | bytes]) -> Any:
+    # By hash (EVALSHA); a Redis that lost the script (restarted, or
+    # SCRIPT FLUSH) is sent it whole once, which loads it again.
+    try:
+        return run(url, "EVALSHA", _COUNT_SHA, len(keys), *keys, *args)
+    except NoScriptError:
+        return run(url, "EVAL", _COUNT, len(keys), *keys, *args)
 
 
 def _cache_hit(key: str, period: int) -> int:

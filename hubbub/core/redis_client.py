@@ -1,11 +1,48 @@
 """This process's Redis clients, one per URL."""
 
+import os
+import threading
 from functools import cache
+from typing import Any
 
 import redis
+from redis.connection import AbstractConnection
 
 
 @cache
 def client(url: str) -> redis.Redis:
     """Return this process's Redis client for ``url`` (it pools connections)."""
     return redis.Redis.from_url(url)
+
+
+class _Own(threading.local):
+    pid = 0
+    connections: dict[str, AbstractConnection]
+
+
+_own = _Own()
+
+
+def run(url: str, *command: Any) -> Any:
+    """Run one command on this thread's own connection to ``url``; return
+    the reply as the client would, unparsed.
+
+    For the command every API request pays (the rate limit, which also
+    reads the stamp): through the client, checking a pooled connection out
+    and in and its event hooks cost about as much CPU as the round trip
+    itself. A connection found broken is opened again once, as the client's
+    own retry does.
+    """
+    if _own.pid != os.getpid():  # a forked child must not share a socket
+        _own.pid, _own.connections = os.getpid(), {}
+    connection = _own.connections.get(url)
+    if connection is None:
+        connection = client(url).connection_pool.make_connection()
+        _own.connections[url] = connection
+    try:
+        connection.send_command(*command)
+        return connection.read_response()
+    except (redis.ConnectionError, redis.TimeoutError):
+        connection.disconnect()
+        connection.send_command(*command)
+        return connection.read_response()

@@ -35,7 +35,7 @@ from hubbub.core.ratelimits import (
     forget_old_counters,
     hit,
 )
-from hubbub.core.redis_client import client
+from hubbub.core.redis_client import client, run
 from hubbub.moderation.models import RateCounter, Report
 from hubbub.news.actions import submit_story
 from hubbub.news.models import Story
@@ -358,6 +358,35 @@ def test_a_redis_counter_outlives_its_window_under_the_caches_key(settings):
         assert 60 < redis.ttl(key) <= 120
     finally:
         redis.delete(key)
+
+
+def test_a_redis_counter_outlasts_a_lost_script_and_a_dropped_connection(settings):
+    """The count runs on the thread's own connection, by the script's
+    hash: a Redis that lost its scripts (restarted, SCRIPT FLUSH) or the
+    connection (CLIENT KILL) costs a retry, never a count."""
+    url = os.environ.get("HUBBUB_REDIS_URL") or "redis://127.0.0.1:6379/7"
+    settings.REDIS_URL = url
+    now = time.time()
+    bucket = f"redis-lost-{now}"
+    redis = client(url)
+
+    def count() -> int:
+        return hit(bucket, limit=5, period=60, now=now).used
+
+    try:
+        assert count() == 1
+        redis.script_flush()
+        assert count() == 2
+        own = run(url, "CLIENT", "ID")
+        assert redis.client_kill_filter(_id=own) == 1
+        assert count() == 3
+        assert run(url, "CLIENT", "ID") != own  # a new connection
+    finally:
+        redis.delete(
+            django_cache.make_and_validate_key(
+                f"ratelimit:{bucket}:60:{int(now // 60)}"
+            )
+        )
 
 
 def test_reporting_through_the_api(rate_limits, alice):
