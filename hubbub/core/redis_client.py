@@ -6,7 +6,6 @@ from functools import cache
 from typing import Any
 
 import redis
-from redis.connection import AbstractConnection
 
 
 @cache
@@ -17,7 +16,7 @@ def client(url: str) -> redis.Redis:
 
 class _Own(threading.local):
     pid = 0
-    connections: dict[str, AbstractConnection]
+    connections: dict[str, Any]  # redis-py types few of its connections' methods
 
 
 _own = _Own()
@@ -35,10 +34,9 @@ def run(url: str, *command: Any) -> Any:
     """
     if _own.pid != os.getpid():  # a forked child must not share a socket
         _own.pid, _own.connections = os.getpid(), {}
-    connection = _own.connections.get(url)
-    if connection is None:
-        connection = client(url).connection_pool.make_connection()
-        _own.connections[url] = connection
+    if url not in _own.connections:
+        _own.connections[url] = client(url).connection_pool.make_connection()
+    connection = _own.connections[url]
     try:
         connection.send_command(*command)
         return connection.read_response()
@@ -46,3 +44,8 @@ def run(url: str, *command: Any) -> Any:
         connection.disconnect()
         connection.send_command(*command)
         return connection.read_response()
+    except BaseException:
+        # Whatever stopped it (an error reply included) may have left a
+        # reply unread, which the next command would take for its own.
+        connection.disconnect()
+        raise
