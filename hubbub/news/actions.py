@@ -19,6 +19,7 @@ the clusters of the voters it is associated with, found by one statement
 re-clusters a story from scratch.
 """
 
+import functools
 import hashlib
 import re
 import sqlite3
@@ -30,6 +31,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.backends.utils import CursorWrapper
 from django.db.models import F, QuerySet
 from django.http import Http404
@@ -587,19 +589,37 @@ _sqlite_statements: dict[str, str] = {}
 
 def _execute(
     cursor: CursorWrapper, sql: str, params: Sequence[Any] | Mapping[str, Any]
-) -> None:
-    """Run one of the digg path's fixed statements on ``cursor``."""
+) -> list[tuple[Any, ...]]:
+    """Run one of the digg path's fixed statements on ``cursor``; return
+    the rows it returns (none for a statement without RETURNING)."""
     if cursor.db.vendor != "sqlite":
         cursor.execute(sql, params)
-        return
+        return cursor.fetchall() if cursor.description is not None else []
     converted = _sqlite_statements.get(sql)
     if converted is None:
         names = list(params) if isinstance(params, Mapping) else None
         converted = _sqlite_statements[sql] = cursor.cursor.convert_query(
             sql, param_names=names
         )
+    # Fetched here too, on the DB-API cursor: Django's wrapped fetch
+    # methods cost a digg as much as one of its smaller statements.
     with cursor.db.wrap_database_errors:
-        sqlite3.Cursor.execute(cursor.cursor, converted, params)
+        rows: list[tuple[Any, ...]] = sqlite3.Cursor.execute(
+            cursor.cursor, converted, params
+        ).fetchall()
+    return rows
+
+
+@functools.lru_cache(maxsize=1)
+def _db_datetime_for(ops: BaseDatabaseOperations, moment: datetime) -> Any:
+    return ops.adapt_datetimefield_value(moment)
+
+
+def _db_datetime(cursor: CursorWrapper, moment: datetime) -> Any:
+    """Return ``moment`` as the database stores it: a digg writes one
+    moment twice (its favourite and its vote), and adapting it costs as
+    much as fetching a statement's rows."""
+    return _db_datetime_for(cursor.db.ops, moment)
 
 
 # Whether the voter follows anyone, and has any co-digg association: each
@@ -744,11 +764,10 @@ def _insert_favourite(
         statement = _add_favourite_statements[visible] = _ADD_FAVOURITE.format(
             visible=visible
         )
-    created = cursor.db.ops.adapt_datetimefield_value(now)
-    _execute(cursor, statement, [new_id(), account.pk, post_id, created, *params])
-    if cursor.fetchone() is not None:
-        _execute(cursor, _COUNT_FAVOURITE, [post_id])
-        return int(cursor.fetchone()[0])
+    created = _db_datetime(cursor, now)
+    if _execute(cursor, statement, [new_id(), account.pk, post_id, created, *params]):
+        ((author_id,),) = _execute(cursor, _COUNT_FAVOURITE, [post_id])
+        return int(author_id)
     # Nothing went in: tell a double digg (a no-op) from a story that is
     # not there for this account.
     cursor.execute(f"SELECT EXISTS ({visible})", params)
@@ -789,7 +808,7 @@ def _place_vote(
     """
     is_submitter = account.pk == submitter_id
     other = VoteKind.BURY if kind == VoteKind.DIGG else VoteKind.DIGG
-    _execute(
+    rows = _execute(
         cursor,
         _PLACE_VOTE,
         {
@@ -801,7 +820,6 @@ def _place_vote(
             "other_kind": other.value,
         },
     )
-    rows = cursor.fetchall()
     head = next((row for row in rows if row[0] == 0), None)
     if head is None:
         return None
@@ -836,7 +854,7 @@ def _place_vote(
             voter.has_posted,
             tied,
             is_submitter,
-            cursor.db.ops.adapt_datetimefield_value(now),
+            _db_datetime(cursor, now),
         ],
     )
     threshold = head[4] if head[4] is not None else ranking.THRESHOLD_FLOOR
@@ -860,10 +878,8 @@ def _count_digg(
     promotes it by one conditional UPDATE; a digg that replaces the
     voter's bury is re-tallied too, as buries changed.
     """
-    if cursor.db.vendor != "sqlite":
-        _execute(cursor, _LOCK_FOR_DIGG, [post_id])
-        if cursor.fetchone() is None:
-            return False
+    if cursor.db.vendor != "sqlite" and not _execute(cursor, _LOCK_FOR_DIGG, [post_id]):
+        return False
     placed = _place_vote(cursor, post_id, submitter_id, account, VoteKind.DIGG, now)
     if placed is None:
         return False
