@@ -26,13 +26,11 @@ from tests.conftest import make_account
 from tests.live import HUBBUB, hubbub_env
 from tests.threads import run_together
 
+# CI runs PostgreSQL with Redis; on SQLite the stamp is the engine's own
+# (tests/core/test_kept_responses.py covers both).
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-        or not settings.REDIS_URL,
-        reason="the stamp is kept in Redis only on PostgreSQL with Redis",
-    ),
+    pytest.mark.database("postgresql"),
 ]
 
 
