@@ -32,6 +32,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 type View[**Params, Result] = Callable[Concatenate[HttpRequest, Params], Result]
 _ATTRIBUTE = "_hubbub_credentials"
+_CHECKSUM_ATTRIBUTE = "_hubbub_token_checksum"
 SECURITY_SCHEME = "OAuth2"
 
 
@@ -59,18 +60,29 @@ def token_checksum(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def request_checksum(request: HttpRequest) -> str | None:
+    """Return the checksum of the request's bearer token, or None if none
+    was sent; worked out once a request, as several steps ask for it."""
+    if not hasattr(request, _CHECKSUM_ATTRIBUTE):
+        token = bearer_token(request)
+        checksum = token_checksum(token) if token is not None else None
+        setattr(request, _CHECKSUM_ATTRIBUTE, checksum)
+    found: str | None = getattr(request, _CHECKSUM_ATTRIBUTE)
+    return found
+
+
 def _load(request: HttpRequest) -> Credentials | None:
-    token = bearer_token(request)
-    if token is None:
+    checksum = request_checksum(request)
+    if checksum is None:
         return None
     if not stamps.with_rows():
-        return _kept_token(token_checksum(token), stamps.of(request))
+        return _kept_token(checksum, stamps.of(request))
     # On PostgreSQL the stamp is a round trip of its own; read with the
     # token instead, it costs none, and the token is read every time.
     rows = _tokens.run(
         "by checksum, stamped",
         partial(_token_by_checksum, stamped=True),
-        values={"checksum": token_checksum(token)},
+        values={"checksum": checksum},
     )
     if rows:
         stamps.remember(request, rows[0].hubbub_stamp)
@@ -80,8 +92,8 @@ def _load(request: HttpRequest) -> Credentials | None:
 def known_token_id(request: HttpRequest) -> int | None:
     """Return the id of the request's token if this process last found it
     valid (it may not be any more: ``credentials`` says)."""
-    token = bearer_token(request)
-    known = known_tokens.get(token_checksum(token)) if token is not None else None
+    checksum = request_checksum(request)
+    known = known_tokens.get(checksum) if checksum is not None else None
     return known[1].token_id if known is not None and known[1] is not None else None
 
 

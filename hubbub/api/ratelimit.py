@@ -37,10 +37,9 @@ def hit_api(request: HttpRequest) -> Quota:
     known = known_token_id(request) if stamps.from_redis() else None
     if known is not None:
         quota = count(f"token:{known}", stamp_for=request)
-        found = credentials(request)
-        if found is not None and found.token_id == known:
-            return quota
     found = credentials(request)
+    if known is not None and found is not None and found.token_id == known:
+        return quota
     bucket = f"token:{found.token_id}" if found else f"ip:{client_address(request)}"
     return count(bucket)
 

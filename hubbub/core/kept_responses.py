@@ -29,7 +29,7 @@ from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from hubbub.api.auth import bearer_token, token_checksum
+from hubbub.api.auth import request_checksum
 from hubbub.core import stamps
 from hubbub.core.kept import Kept
 
@@ -160,9 +160,9 @@ def _key(request: HttpRequest) -> tuple[object, ...] | None:
     if it is not one that can be kept."""
     if request.method != "GET" or request.path_info not in KEPT_PATHS:
         return None
-    token = bearer_token(request)
-    if token is not None:
-        caller: tuple[str, str] = ("token", token_checksum(token))
+    checksum = request_checksum(request)
+    if checksum is not None:
+        caller: tuple[str, str] = ("token", checksum)
     else:
         session = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
         # Messages waiting in a cookie are shown once, so never kept.
