@@ -69,6 +69,25 @@ def postgres_url(base: str, accounts: int) -> str:
     return urlunsplit(parts._replace(path=f"/{name}_{size_label(accounts)}"))
 
 
+def ensure_database(url: str) -> bool:
+    """Create the PostgreSQL database ``url`` names if it is missing;
+    whether it was created."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.strip("/")
+    # Connect to the server's maintenance database to look for it.
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if found is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return found is None
+
+
 def targets_for(
     accounts: int, postgres: str | None, redis_url: str | None
 ) -> dict[str, dict[str, Any]]:
@@ -120,6 +139,8 @@ def run(
         seeds, fanouts, posts = {}, {}, {}
         for name, extra in targets.items():
             Path(extra["HUBBUB_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+            if extra["HUBBUB_DATABASE_URL"]:
+                ensure_database(extra["HUBBUB_DATABASE_URL"])
             seeds[name] = _timed_child(
                 phases,
                 f"{label} {name}: seed",
