@@ -19,7 +19,6 @@ the clusters of the voters it is associated with, found by one statement
 re-clusters a story from scratch.
 """
 
-import functools
 import hashlib
 import re
 import sqlite3
@@ -27,11 +26,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.backends.utils import CursorWrapper
 from django.db.models import F, QuerySet
 from django.http import Http404
@@ -332,7 +330,7 @@ def digg_story(account: Account, *, story: Story | Post | int) -> None:
     # would be a commit of its own, as costly as the digg's.
     with transaction.atomic(), connection.cursor() as cursor:
         enforce("digg", account=account)
-        now = timezone.now()
+        now = _moment(cursor)
         submitter_id = _insert_favourite(cursor, account, post_id, now)
         if submitter_id is None:
             return  # dugg already
@@ -355,7 +353,7 @@ def record_digg(account: Account, post: Post) -> None:
     when the favourite row was new, so double diggs never reach here.
     """
     with connection.cursor() as cursor:
-        _count_digg(cursor, account, post.id, post.author_id, timezone.now())
+        _count_digg(cursor, account, post.id, post.author_id, _moment(cursor))
 
 
 def record_undigg(account_id: int, post_id: int) -> None:
@@ -610,16 +608,19 @@ def _execute(
     return rows
 
 
-@functools.lru_cache(maxsize=1)
-def _db_datetime_for(ops: BaseDatabaseOperations, moment: datetime) -> Any:
-    return ops.adapt_datetimefield_value(moment)
+class _Moment(NamedTuple):
+    """A vote's moment, ``at``, and ``stored``, as the database stores it:
+    a digg writes one moment twice (its favourite and its vote), and
+    adapting it costs as much as fetching a statement's rows."""
+
+    at: datetime
+    stored: Any
 
 
-def _db_datetime(cursor: CursorWrapper, moment: datetime) -> Any:
-    """Return ``moment`` as the database stores it: a digg writes one
-    moment twice (its favourite and its vote), and adapting it costs as
-    much as fetching a statement's rows."""
-    return _db_datetime_for(cursor.db.ops, moment)
+def _moment(cursor: CursorWrapper) -> _Moment:
+    """Return the current moment for the votes written on ``cursor``."""
+    now = timezone.now()
+    return _Moment(now, cursor.db.ops.adapt_datetimefield_value(now))
 
 
 # Whether the voter follows anyone, and has any co-digg association: each
@@ -712,6 +713,12 @@ _STORE_DIGG_TALLY = f"""
     WHERE post_id = %s
 """  # noqa: S608
 _store_digg_tally_statements: dict[tuple[str, ...], str] = {}
+# Each kind's value and the other kind's, looked up once: an enum member's
+# ``value`` is a descriptor call, and the digg path wants them several times.
+_KIND_VALUES = {
+    VoteKind.DIGG: (VoteKind.DIGG.value, VoteKind.BURY.value),
+    VoteKind.BURY: (VoteKind.BURY.value, VoteKind.DIGG.value),
+}
 # The favourite goes in only if the viewer may see the story (the EXISTS is
 # ``visible_posts``, prepared) and had not favourited it.
 _ADD_FAVOURITE = f"""
@@ -741,7 +748,7 @@ def _visible_story_sql(viewer: Account, post_id: int) -> tuple[str, list[Any]]:
         )
 
     return _story_posts.sql(
-        "story", build, values={"viewer": viewer.pk, "post": post_id}
+        "story", build, values={"viewer": viewer.id, "post": post_id}
     )
 
 
@@ -751,7 +758,7 @@ _add_favourite_statements: dict[str, str] = {}
 
 
 def _insert_favourite(
-    cursor: CursorWrapper, account: Account, post_id: int, now: datetime
+    cursor: CursorWrapper, account: Account, post_id: int, now: _Moment
 ) -> int | None:
     """Write the favourite a digg is and count it on the post; return the
     submitter's id, or None when ``account`` had favourited it already.
@@ -764,8 +771,8 @@ def _insert_favourite(
         statement = _add_favourite_statements[visible] = _ADD_FAVOURITE.format(
             visible=visible
         )
-    created = _db_datetime(cursor, now)
-    if _execute(cursor, statement, [new_id(), account.pk, post_id, created, *params]):
+    row = [new_id(), account.id, post_id, now.stored, *params]
+    if _execute(cursor, statement, row):
         ((author_id,),) = _execute(cursor, _COUNT_FAVOURITE, [post_id])
         return int(author_id)
     # Nothing went in: tell a double digg (a no-op) from a story that is
@@ -776,8 +783,7 @@ def _insert_favourite(
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class _Placed:
+class _Placed(NamedTuple):
     """Where ``_place_vote`` put a vote: the total weight of the cluster it
     is now in, the clusters it merged (label → weight before), and what
     else the placing statement learned: among it ``story``, the story's
@@ -796,7 +802,7 @@ def _place_vote(
     submitter_id: int,
     account: Account,
     kind: VoteKind,
-    now: datetime,
+    now: _Moment,
     reason: str = "",
 ) -> _Placed | None:
     """Store a vote in its association cluster, merging the clusters it
@@ -806,18 +812,19 @@ def _place_vote(
     The cluster label is the submitter's id for the cluster tied to the
     submitter (so later ties find it), else the smallest id in it.
     """
-    is_submitter = account.pk == submitter_id
-    other = VoteKind.BURY if kind == VoteKind.DIGG else VoteKind.DIGG
+    account_id = account.id
+    is_submitter = account_id == submitter_id
+    kind_value, other_value = _KIND_VALUES[kind]
     rows = _execute(
         cursor,
         _PLACE_VOTE,
         {
             "story": story_id,
-            "account": account.pk,
+            "account": account_id,
             "submitter": submitter_id,
             "is_submitter": is_submitter,
-            "kind": kind.value,
-            "other_kind": other.value,
+            "kind": kind_value,
+            "other_kind": other_value,
         },
     )
     head = next((row for row in rows if row[0] == 0), None)
@@ -828,13 +835,13 @@ def _place_vote(
     if tied or is_submitter or submitter_id in joined:
         label = submitter_id
     else:
-        label = min([*joined, account.pk])
+        label = min([*joined, account_id])
     if merged := [other for other in joined if other != label]:
         sql = _MERGE_CLUSTERS.format(labels=", ".join(["%s"] * len(merged)))
-        cursor.execute(sql, [label, story_id, kind.value, *merged])
+        cursor.execute(sql, [label, story_id, kind_value, *merged])
     voter = ranking.Voter(
-        voter_id=account.pk,
-        age_days=(now - account.date_joined).total_seconds() / 86400,
+        voter_id=account_id,
+        age_days=(now.at - account.date_joined).total_seconds() / 86400,
         has_posted=account.posts_count > 0,
         mutual_follow_with_submitter=tied,
         is_submitter=is_submitter,
@@ -845,8 +852,8 @@ def _place_vote(
         _INSERT_VOTE,
         [
             story_id,
-            account.pk,
-            kind.value,
+            account_id,
+            kind_value,
             reason,
             label,
             weight,
@@ -854,7 +861,7 @@ def _place_vote(
             voter.has_posted,
             tied,
             is_submitter,
-            _db_datetime(cursor, now),
+            now.stored,
         ],
     )
     threshold = head[4] if head[4] is not None else ranking.THRESHOLD_FLOOR
@@ -866,7 +873,7 @@ def _count_digg(
     account: Account,
     post_id: int,
     submitter_id: int,
-    now: datetime,
+    now: _Moment,
 ) -> bool:
     """Count a new digg of story ``post_id``; False if it is no story.
 
@@ -886,8 +893,8 @@ def _count_digg(
     if placed.other_kind:
         story = lock_story(post_id)
         assert story is not None  # noqa: S101 - read above, in this transaction
-        _withdraw_vote(story, account.pk, VoteKind.BURY)
-        retally(story, now=now)
+        _withdraw_vote(story, account.id, VoteKind.BURY)
+        retally(story, now=now.at)
         return True
     (
         state,
@@ -909,7 +916,7 @@ def _count_digg(
     score = ranking.upcoming_score(tally.effective, submitted_at)
     rank = 0.0
     if state == State.PROMOTED and hour is not None:
-        rank = _rank(hour, tally.effective, comments, now)
+        rank = _rank(hour, tally.effective, comments, now.at)
     sort_keys = {
         name: value
         for name, value, stored in (
@@ -928,18 +935,18 @@ def _count_digg(
     params += [*sort_keys.values(), post_id]
     _execute(cursor, statement, params)
     if state == State.UPCOMING and ranking.may_promote(
-        tally, threshold=placed.threshold, submitted_at=submitted_at, now=now
+        tally, threshold=placed.threshold, submitted_at=submitted_at, now=now.at
     ):
         story = lock_story(post_id)
         assert story is not None  # noqa: S101 - read above, in this transaction
-        retally(story, now=now)
+        retally(story, now=now.at)
     return True
 
 
 def _from_db_datetime(value: datetime | str) -> datetime:
     # SQLite hands a raw statement's datetime back as text in UTC.
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
     return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
@@ -954,7 +961,7 @@ def _add_vote(
             story.post.author_id,
             account,
             kind,
-            timezone.now(),
+            _moment(cursor),
             reason,
         )
 
