@@ -110,7 +110,14 @@ def test_a_digg_on_sqlite_commits_once_with_its_rate_counter(submitter, rate_lim
     assert RateCounter.objects.get().used == 1
 
 
-def test_a_digg_over_the_limit_writes_nothing(submitter, rate_limits):
+# In the test's transaction, and committing on its own (SQLite's digg then
+# begins and commits on the driver's connection).
+@pytest.mark.parametrize(
+    "committed",
+    [False, pytest.param(True, marks=pytest.mark.django_db(transaction=True))],
+    ids=["in_a_transaction", "committed"],
+)
+def test_a_digg_over_the_limit_writes_nothing(submitter, rate_limits, committed):
     rate_limits(digg__account=(1, 3600))
     digger = member()
     digg_story(digger, story=story_by(submitter))
