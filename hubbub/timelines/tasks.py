@@ -136,15 +136,15 @@ def fan_out_post(post_id: int) -> None:
     in one transaction that also marks them done and stores the
     conversation signals they changed; the job runs while it finds such
     posts waiting (``_waiting``), so the jobs queued for them find nothing
-    left to do. A post with more followers than a batch is written a batch
-    per commit, and marked with its last. Safe to run any number of times:
+    left to do. A post with more followers than a batch is written before
+    them, a batch per commit, and marked with its last. Safe to run any number of times:
     entries are unique per reader and post. Authors above
     HUBBUB_FANOUT_LIMIT followers are not pushed to followers here; their
     posts are merged in when a timeline is read.
     """
     store = get_store()
-    alone: Post | None = None
     for round_ in range(GROUP_ROUNDS):
+        alone: Post | None = None
         with transaction.atomic():
             posts = []
             if round_ == 0:
@@ -153,21 +153,25 @@ def fan_out_post(post_id: int) -> None:
                 )
                 if posts and not _fits_a_batch(posts[0]):
                     alone, posts = posts[0], []
-            batch = settings.HUBBUB_FANOUT_BATCH_SIZE
-            posts += _posts_to_fan_out.run(
-                ("waiting", batch),
-                partial(_waiting, batch=batch),
-                values={"id": post_id},
-            )
-            _write_group(store, posts)
-        if len(posts) < GROUP_POSTS:
+            if alone is None:
+                batch = settings.HUBBUB_FANOUT_BATCH_SIZE
+                posts += _posts_to_fan_out.run(
+                    ("waiting", batch),
+                    partial(_waiting, batch=batch),
+                    values={"id": post_id},
+                )
+                _write_group(store, posts)
+        if alone is not None:
+            # Before the groups: the posts waiting now were queued after
+            # it, and at a high rate the groups would hold it for all of
+            # GROUP_ROUNDS (seconds behind notes published after it).
+            _write_alone(store, alone)
+        elif len(posts) < GROUP_POSTS:
             break
     else:
         # Still more waiting: a job of their own takes them, after the
         # jobs queued meanwhile.
         fan_out_post.enqueue(post_id)
-    if alone is not None:
-        _write_alone(store, alone)
 
 
 def _fits_a_batch(post: Post) -> bool:

@@ -188,6 +188,24 @@ def test_a_post_bigger_than_a_batch_keeps_a_job_of_its_own(
     assert not Post.objects.filter(fanned_out_at__isnull=True).exists()
 
 
+def test_a_post_bigger_than_a_batch_is_written_before_the_posts_waiting(
+    alice, bob, carol, settings
+):
+    settings.HUBBUB_FANOUT_BATCH_SIZE = 1
+    add_followers(bob, 2)
+    follow_account(alice, followee=carol)
+    big = publish_note(bob, text="to two batches")
+    # Published after it, so their jobs' posts wait behind its job.
+    later = [publish_note(carol, text=f"later {n}") for n in range(3)]
+
+    fan_out_post.call(big.id)
+
+    done = dict(Post.objects.values_list("id", "fanned_out_at"))
+    assert all(done[big.id] < done[note.id] for note in later)
+    assert len(readers_of(big)) == 3
+    assert all(readers_of(note) == {alice.pk, carol.pk} for note in later)
+
+
 def test_fan_out_of_a_missing_or_deleted_post_does_nothing(bob, run_jobs):
     audience = add_followers(bob, 2)
     note = publish_note(bob, text="gone")
