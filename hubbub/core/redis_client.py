@@ -2,9 +2,11 @@
 
 import os
 import threading
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+import hiredis
 import redis
 
 
@@ -49,3 +51,39 @@ def run(url: str, *command: Any) -> Any:
         # reply unread, which the next command would take for its own.
         connection.disconnect()
         raise
+
+
+# One Redis command and its arguments, as ``send_all`` takes them.
+Command = tuple[str | bytes | int | float, ...]
+
+
+def send_all(url: str, commands: Sequence[Command]) -> list[Any]:
+    """Send ``commands`` to ``url`` in one write and return their replies
+    in order, an error reply as its exception (not raised).
+
+    For thousands of small commands at once (a fan-out's mirror): redis-py's
+    pipeline builds objects per command, packs each through its own
+    checks and asks whether its scripts exist in a round trip of its own,
+    about five times the CPU of packing with hiredis and reading the
+    replies here.
+    """
+    pool = client(url).connection_pool
+    # redis-py types few of its connections' methods.
+    connection: Any = pool.get_connection()
+    replies: list[Any] = []
+    try:
+        # hiredis's stub types a command as a tuple of one argument.
+        packed = b"".join(map(hiredis.pack_command, commands))  # type: ignore[arg-type]
+        connection.send_packed_command([packed])
+        for _ in commands:
+            try:
+                replies.append(connection.read_response())
+            except redis.ResponseError as error:
+                replies.append(error)
+    except BaseException:
+        # Replies may be left unread, which the next user would take.
+        connection.disconnect()
+        raise
+    finally:
+        pool.release(connection)
+    return replies

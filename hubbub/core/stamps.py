@@ -51,7 +51,7 @@ from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 
-from hubbub.core.redis_client import client
+from hubbub.core.redis_client import Command, client
 from hubbub.timelines.store import get_store
 
 logger = logging.getLogger(__name__)
@@ -137,6 +137,11 @@ def redis_version() -> Hashable:
 def move_in(pipe: redis.client.Pipeline) -> None:
     """Queue the move of the Redis key in ``pipe``."""
     pipe.set(KEY, os.urandom(8))
+
+
+def move_command() -> Command:
+    """The command that moves the Redis key."""
+    return ("SET", KEY, os.urandom(8))
 
 
 def move() -> None:

@@ -30,13 +30,14 @@ from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.db import router, transaction
 from django.db.models.expressions import RawSQL
 
 from hubbub.core import stamps
 from hubbub.core.prepared import id_in
-from hubbub.core.redis_client import client
+from hubbub.core.redis_client import Command, client, send_all
 from hubbub.posts.models import Post
 from hubbub.timelines.models import TimelineEntry
 from hubbub.timelines.store import PageBounds, SQLTimelineStore
@@ -55,6 +56,10 @@ for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 0, ARGV[i]) end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[1]) + 1))
 return 1
 """
+
+
+def _no_script(reply: object) -> bool:
+    return isinstance(reply, redis.exceptions.NoScriptError)
 
 
 def timeline_key(reader_id: int) -> str:
@@ -82,6 +87,7 @@ class RedisTimelineStore(SQLTimelineStore):
     mirrored = True
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self.redis = client(url)
         self.add_if_built = self.redis.register_script(_ADD_IF_BUILT)
         # Members per reader gathered by ``holding_mirror``, while it runs.
@@ -112,15 +118,24 @@ class RedisTimelineStore(SQLTimelineStore):
         self._push_each(dict.fromkeys(reader_ids, members))
 
     def _push_each(self, members_by_reader: dict[int, list[str]]) -> None:
-        """Add each reader's members to their set, in one round trip."""
+        """Add each reader's members to their set, in one round trip (two
+        if Redis lost the script)."""
         keep = settings.HUBBUB_TIMELINE_LENGTH
-        with self.redis.pipeline(transaction=False) as pipe:
-            for reader_id, members in members_by_reader.items():
-                self.add_if_built(
-                    keys=[timeline_key(reader_id)], args=[keep, *members], client=pipe
-                )
-            stamps.move_in(pipe)
-            pipe.execute()
+        sha = self.add_if_built.sha
+        commands: list[Command] = [
+            ("EVALSHA", sha, 1, timeline_key(reader_id), keep, *members)
+            for reader_id, members in members_by_reader.items()
+        ]
+        # The stamp moves after the sets change, as with every write.
+        replies = send_all(self.url, [*commands, stamps.move_command()])
+        lost = [c for c, r in zip(commands, replies, strict=False) if _no_script(r)]
+        errors = [r for r in replies if isinstance(r, Exception) and not _no_script(r)]
+        if lost:
+            self.redis.script_load(_ADD_IF_BUILT)
+            replies = send_all(self.url, [*lost, stamps.move_command()])
+            errors += [r for r in replies if isinstance(r, Exception)]
+        if errors:
+            raise errors[0]
 
     def remove_posts(self, post_ids: list[int]) -> None:
         readers = list(

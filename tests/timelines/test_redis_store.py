@@ -6,6 +6,7 @@ real worker; tests assert Redis keys, table rows and pages.
 """
 
 import os
+import uuid
 
 import pytest
 from django_tasks_db.models import DBTaskResult
@@ -18,6 +19,7 @@ from hubbub.accounts.actions import (
 )
 from hubbub.accounts.models import Account
 from hubbub.posts.actions import boost_post, delete_post, publish_note
+from hubbub.timelines import redis_store
 from hubbub.timelines.models import TimelineEntry
 from hubbub.timelines.queries import home_timeline
 from hubbub.timelines.redis_store import RedisTimelineStore, timeline_key
@@ -155,6 +157,22 @@ def test_a_lost_timeline_is_served_from_the_table_then_rebuilt(
 
     assert redis_ids(store, alice) == notes[::-1]
     assert home_ids(alice) == notes[::-1]
+
+
+def test_fan_out_reaches_redis_that_lost_its_script(
+    reading_alice, bob, store, run_jobs, monkeypatch
+):
+    # A script Redis has not seen, as after a restart or SCRIPT FLUSH
+    # (which would take every other client's scripts too).
+    unseen = f"{redis_store._ADD_IF_BUILT}-- {uuid.uuid4()}\n"
+    monkeypatch.setattr(redis_store, "_ADD_IF_BUILT", unseen)
+    stamp = store.version()
+
+    with run_jobs():
+        note = publish_note(bob, text="after a restart")
+
+    assert redis_ids(store, reading_alice) == [note.id]
+    assert store.version() != stamp
 
 
 def test_deleting_a_post_removes_it_from_redis(alice, bob, carol, store, run_jobs):
