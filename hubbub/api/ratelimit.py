@@ -23,20 +23,27 @@ def hit_api(request: HttpRequest) -> Quota:
 
     Reads are counted per process without Redis (``hit``'s ``shared``), so
     that a timeline read never writes to the database. Where the stamp is
-    read from Redis, a token this process has found valid before is
-    counted in the round trip that reads the stamp, which is then all a
-    kept answer costs; if the token turns out no longer valid, the request
-    is counted again, per address.
+    read from Redis, a read with a token this process has found valid
+    before takes the stamp pushed to this process (``stamps.pushed``) and
+    is only counted; without it (and for every change), the token is
+    counted in the round trip that reads the stamp. If the token turns out
+    no longer valid, the request is counted again, per address.
     """
+    read = request.method in SAFE_METHODS
     count = partial(
         hit,
         limit=settings.HUBBUB_API_RATE_LIMIT,
         period=settings.HUBBUB_API_RATE_PERIOD,
-        shared=request.method not in SAFE_METHODS,
+        shared=not read,
     )
     known = known_token_id(request) if stamps.from_redis() else None
     if known is not None:
-        quota = count(f"token:{known}", stamp_for=request)
+        stamp = stamps.pushed() if read else None
+        if stamp is not None:
+            stamps.take(request, stamp)
+            quota = count(f"token:{known}")
+        else:
+            quota = count(f"token:{known}", stamp_for=request)
     found = credentials(request)
     if known is not None and found is not None and found.token_id == known:
         return quota

@@ -136,6 +136,7 @@ class RedisTimelineStore(SQLTimelineStore):
             errors += [r for r in replies if isinstance(r, Exception)]
         if errors:
             raise errors[0]
+        stamps.moved()
 
     def remove_posts(self, post_ids: list[int]) -> None:
         readers = list(
@@ -152,6 +153,7 @@ class RedisTimelineStore(SQLTimelineStore):
                     pipe.zrem(timeline_key(reader_id), *members)
                 stamps.move_in(pipe)
                 pipe.execute()
+                stamps.moved()
 
         if readers:
             transaction.on_commit(unmirror)
@@ -169,6 +171,7 @@ class RedisTimelineStore(SQLTimelineStore):
             pipe.delete(key, f"{key}:rebuild")
             stamps.move_in(pipe)
             pipe.execute()
+            stamps.moved()
 
     def version(self) -> Hashable:
         return stamps.redis_version()

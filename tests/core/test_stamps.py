@@ -7,6 +7,7 @@ action or in SQL) on the test database and reads the stamp as a request
 would (``stamps.current``) or the Redis key itself.
 """
 
+import os
 import subprocess
 import textwrap
 import time
@@ -109,13 +110,53 @@ def test_a_first_connection_opened_inside_an_execute_wrapper_block_still_moves_i
 
 
 def test_a_flushed_key_never_comes_back_as_an_old_stamp(bob):
-    seen = {stamps.current()}
+    seen = {stamps.redis_version()}
     for _ in range(3):
         client(settings.REDIS_URL).delete(stamps.KEY)  # as FLUSHDB would
-        stamp = stamps.current()
-        assert stamp not in seen
-        assert stamps.current() == stamp  # and it holds until a write
-        seen.add(stamp)
+        value = stamps.redis_version()
+        assert value not in seen
+        assert stamps.redis_version() == value  # and it holds until a write
+        seen.add(value)
+
+
+def test_the_pushed_stamp_moves_with_every_write_and_only_then(bob):
+    before = stamps.pushed()
+    assert before is not None
+    assert stamps.current() == before
+    # Nothing stored changed: the Redis timelines a flush drops are
+    # read from the database, the same.
+    client(settings.REDIS_URL).delete(stamps.KEY)
+    assert stamps.pushed() == before
+    update_profile(bob, display_name="Robert", bio="")
+    after = stamps.pushed()
+    assert after != before
+    assert stamps.pushed() == after
+
+
+def test_a_long_backlog_of_moves_is_taken_whole(bob):
+    before = stamps.pushed()
+    redis_client = client(settings.REDIS_URL)
+    for _ in range(stamps.BACKLOG * 3):  # as other processes' writes would
+        redis_client.execute_command(*stamps.move_command())
+    after = stamps.pushed()
+    assert after is not None
+    assert after != before
+    assert after[0] == key()  # the last move's bytes
+
+
+def test_a_lost_subscription_falls_back_to_the_key_until_it_is_back(bob):
+    before = stamps.pushed()
+    name = f"{stamps.channel(settings.REDIS_URL)}:{os.getpid()}"
+    for entry in client(settings.REDIS_URL).client_list(_type="pubsub"):
+        if entry.get("name") == name:
+            client(settings.REDIS_URL).client_kill_filter(_id=entry["id"])
+    assert stamps.pushed() is None  # cannot vouch: the key is read instead
+    assert stamps.current() is not None
+    assert stamps.current() != before
+    time.sleep(stamps.RETRY_FIRST + 0.1)
+    again = stamps.pushed()
+    assert again is not None
+    assert again != before  # a new subscription never repeats a stamp
 
 
 def test_there_is_no_stamp_while_redis_is_out_of_reach(settings):
