@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 
 from hubbub.accounts.actions import sign_up
 from hubbub.accounts.models import Account
+from hubbub.core import ratelimits
 from hubbub.core.redis_client import client as redis_client
 from hubbub.moderation.models import RateCounter
 from tests.factories import PASSWORD
@@ -54,6 +55,14 @@ def _no_action_rate_limits(settings):
     would make a test fail or pass depending on the tests before it.
     """
     settings.HUBBUB_RATE_LIMITS_ON = False
+
+
+@pytest.fixture(autouse=True)
+def _no_read_counts_held():
+    """Start each test with no API reads held back from Redis
+    (``ratelimits._batched_hit``): the tests clear the cache, and with it
+    the counters, far more often than a Redis is ever flushed."""
+    ratelimits._batches.clear()
 
 
 @pytest.fixture

@@ -1,13 +1,15 @@
-"""The stamp pushed to web processes, across real processes: two
-``hubbub web`` servers on the test database and Redis, called over HTTP
-(PostgreSQL with Redis only).
+"""The stamp pushed to web processes, and API reads counted in batches,
+across real processes: two ``hubbub web`` servers on the test database
+and Redis, called over HTTP (PostgreSQL with Redis only).
 
 A write answered by one server is seen by a kept read through the other
 at once, also while the servers' subscriptions are killed or Redis is
-flushed.
+flushed; the per-token limit on reads holds across the two servers
+within its documented bound (``ratelimits._batched_hit``).
 """
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ import redis
 from django.conf import settings
 
 from hubbub.core import stamps
+from hubbub.core.ratelimits import BATCH
 from hubbub.posts.actions import publish_note
 from tests import live
 from tests.api.conftest import make_token
@@ -136,3 +139,32 @@ def test_a_write_through_one_process_is_seen_through_the_other_at_once(tmp_path)
             state = not state
             flip(state)
             assert favourited() == state
+
+
+def test_the_read_limit_holds_across_processes_within_its_bound(tmp_path):
+    alice = make_account("alice")
+    token = make_token(alice, "read")
+    limit, period = 40, 600
+    # A window's end would reset the count midway: start well inside one.
+    if period - time.time() % period < 60:
+        time.sleep(period - time.time() % period + 1)
+
+    with two_webs(
+        tmp_path, HUBBUB_API_RATE_LIMIT=str(limit), HUBBUB_API_RATE_PERIOD=str(period)
+    ) as bases:
+        answers = [
+            call(f"{bases[n % 2]}/api/v1/timelines/home", token) for n in range(120)
+        ]
+
+    allowed = [n for n, (status, _, _) in enumerate(answers) if status == 200]
+    refused = [n for n, (status, _, _) in enumerate(answers) if status == 429]
+    assert len(allowed) + len(refused) == len(answers)
+    # Each process lets through at most BATCH - 1 reads Redis has not
+    # counted yet; counted per process, it would be 2 x limit.
+    assert limit <= len(allowed) <= limit + 2 * (BATCH - 1)
+    assert refused
+    assert min(refused) > max(allowed)
+    remaining = [int(headers["x-ratelimit-remaining"]) for _, headers, _ in answers]
+    assert all(0 <= left < limit for left in remaining)
+    assert remaining[-10:] == [0] * 10
+    assert all(headers["x-ratelimit-limit"] == str(limit) for _, headers, _ in answers)

@@ -22,12 +22,13 @@ def hit_api(request: HttpRequest) -> Quota:
     """Count an API request: per token when one is valid, else per address.
 
     Reads are counted per process without Redis (``hit``'s ``shared``), so
-    that a timeline read never writes to the database. Where the stamp is
-    read from Redis, a read with a token this process has found valid
-    before takes the stamp pushed to this process (``stamps.pushed``) and
-    is only counted; without it (and for every change), the token is
-    counted in the round trip that reads the stamp. If the token turns out
-    no longer valid, the request is counted again, per address.
+    that a timeline read never writes to the database, and with Redis in
+    batches (``hit``'s ``batched``). Where the stamp is read from Redis, a
+    read with a token this process has found valid before takes the stamp
+    pushed to this process (``stamps.pushed``), so a kept answer costs no
+    round trip; without it (and for every change), the token is counted in
+    the round trip that reads the stamp. If the token turns out no longer
+    valid, the request is counted again, per address.
     """
     read = request.method in SAFE_METHODS
     count = partial(
@@ -35,6 +36,7 @@ def hit_api(request: HttpRequest) -> Quota:
         limit=settings.HUBBUB_API_RATE_LIMIT,
         period=settings.HUBBUB_API_RATE_PERIOD,
         shared=not read,
+        batched=read,
     )
     known = known_token_id(request) if stamps.from_redis() else None
     if known is not None:

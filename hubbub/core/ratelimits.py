@@ -16,16 +16,19 @@ is a ``moderation.RateCounter`` row bumped by one
 SQLite and PostgreSQL both run atomically. Either way two concurrent
 requests can never both see the last free slot, the race Mastodon's own
 per-user limiter has. The API's limit on reads is the one exception: without
-Redis it is counted per process (see ``hit``).
+Redis it is counted per process (see ``hit``), with Redis added in
+batches, which lets at most ``BATCH - 1`` reads per web process past the
+limit (``_batched_hit``).
 """
 
 import contextvars
 import hashlib
 import ipaddress
 import math
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -108,6 +111,7 @@ def hit(
     now: float | None = None,
     shared: bool = True,
     stamp_for: HttpRequest | None = None,
+    batched: bool = False,
 ) -> Quota:
     """Count one request against ``bucket`` and return the quota after it.
 
@@ -115,13 +119,18 @@ def hit(
     stays in this process's memory, so a read never takes SQLite's write
     lock (each of N web processes then allows up to ``limit``).
     ``stamp_for`` also reads that request's stamp from Redis in the same
-    round trip (only where ``stamps.from_redis``).
+    round trip (only where ``stamps.from_redis``). ``batched`` (for reads,
+    with Redis) adds the count to Redis in batches (``_batched_hit``).
     """
     now = time.time() if now is None else now
     window = int(now // period)
     reset_at = float((window + 1) * period)
     key = f"ratelimit:{bucket}:{period}"
-    if settings.REDIS_URL:
+    if settings.REDIS_URL and batched and stamp_for is None:
+        used = _batched_hit(
+            cache.make_and_validate_key(f"{key}:{window}"), limit, period, reset_at
+        )
+    elif settings.REDIS_URL:
         used = _redis_hit(
             cache.make_and_validate_key(f"{key}:{window}"), period, stamp_for
         )
@@ -134,7 +143,7 @@ def hit(
 
 def _redis_hit(key: str, period: int, stamp_for: HttpRequest | None) -> int:
     keys: list[str | bytes] = [key]
-    args: list[int | bytes] = [period * 2]
+    args: list[int | bytes] = [period * 2, 1]
     reading = stamps.Reading(stamp_for) if stamp_for is not None else None
     if reading is not None:
         keys.append(reading.key)
@@ -145,17 +154,80 @@ def _redis_hit(key: str, period: int, stamp_for: HttpRequest | None) -> int:
     return int(used)
 
 
+# A batch of counts is added to Redis at its BATCH-th count or at the first
+# count BATCH_SECONDS after the previous add, whichever comes first.
+BATCH = 16
+BATCH_SECONDS = 1.0
+# Past this many batches, those of ended windows are dropped.
+_BATCHES_KEPT = 10_000
+
+
+@dataclass(slots=True)
+class _Batch:
+    reset_at: float
+    # The counter's value at this process's last add (0: none yet).
+    seen: int = 0
+    unadded: int = 0
+    added_at: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_batches: dict[str, _Batch] = {}
+_batches_lock = threading.Lock()
+
+
+def _batched_hit(key: str, limit: int, period: int, reset_at: float) -> int:
+    """Count one read in this process, adding the counts to Redis in
+    batches; return the counter as last seen plus the counts not added.
+
+    A process answers from its own count only while that stays BATCH
+    below the limit; closer, every read goes to Redis, and only Redis's
+    count refuses. So each process lets through at most BATCH - 1 reads
+    Redis does not know of yet, and a window allows at most
+    ``limit + (BATCH - 1) x processes`` reads in all.
+    """
+    moment = time.monotonic()
+    with _batches_lock:
+        batch = _batches.get(key)
+        if batch is None:
+            if len(_batches) >= _BATCHES_KEPT:
+                _forget_ended_batches()
+            batch = _batches[key] = _Batch(reset_at)
+    # Held across the add, so the bound holds with threads too; it only
+    # makes this caller's other reads in this process wait.
+    with batch.lock:
+        batch.unadded += 1
+        estimate = batch.seen + batch.unadded
+        if (
+            batch.seen
+            and batch.unadded < BATCH
+            and moment - batch.added_at < BATCH_SECONDS
+            and estimate + BATCH <= limit
+        ):
+            return estimate
+        (used,) = _count(settings.REDIS_URL, [key], [period * 2, batch.unadded])
+        batch.seen, batch.unadded, batch.added_at = int(used), 0, moment
+        return batch.seen
+
+
+def _forget_ended_batches() -> None:
+    # Counts of an ended window limit nothing any more.
+    now = time.time()
+    for key in [key for key, batch in _batches.items() if batch.reset_at <= now]:
+        del _batches[key]
+
+
 # One command, as every API request pays it (cache.add and cache.incr took
-# three, a MULTI of two five): the counter is bumped and, when new, kept
-# past the window's end, atomically (a script runs whole), under the
-# cache's own key, so the cache reads the same counter. Given a second
-# key, it also reads that key, setting it to ARGV[2] if missing: the
+# three, a MULTI of two five): the counter is bumped by ARGV[2] and, when
+# new, kept past the window's end, atomically (a script runs whole), under
+# the cache's own key, so the cache reads the same counter. Given a second
+# key, it also reads that key, setting it to ARGV[3] if missing: the
 # request's stamp (``stamps.Reading``), in the same round trip.
 _COUNT = """
-local used = redis.call('INCR', KEYS[1])
-if used == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local used = redis.call('INCRBY', KEYS[1], ARGV[2])
+if used == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 if #KEYS == 1 then return {used} end
-return {used, redis.call('SET', KEYS[2], ARGV[2], 'NX', 'GET')}
+return {used, redis.call('SET', KEYS[2], ARGV[3], 'NX', 'GET')}
 """
 
 
