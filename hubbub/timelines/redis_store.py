@@ -18,6 +18,11 @@ shard by reader):
   HUBBUB_TIMELINE_LENGTH ids are kept.
 * ``hubbub:tl:{<reader id>}:rebuild``: held while a rebuild is queued, so
   a burst of reads queues one job.
+* ``hubbub:tl:{<reader id>}:partial``: set while a rebuild copies the
+  table into the set, to that rebuild's token. A set with it is not read:
+  a worker that died mid-copy leaves it, and the set without the older
+  entries it never copied; the next rebuild, queued once the hold above
+  runs out, completes it.
 * ``hubbub:stamp``: moved by every change to the sets, which land after
   their transaction commits, as by every write to the database
   (``hubbub.core.stamps``).
@@ -26,6 +31,7 @@ Fan-out writes only to sets that exist: readers who have not read for a
 week cost nothing in Redis, as in Mastodon.
 """
 
+import uuid
 from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -47,6 +53,14 @@ BUILT = "-"
 REBUILD_HOLD = 60
 # Ids pushed per script call while rebuilding one reader's set.
 REBUILD_CHUNK = 200
+
+# Drop a rebuild's partial mark only if it is still this rebuild's: a
+# later rebuild of the same set (the first was slow, or Redis was flushed
+# meanwhile) owns it until it has copied everything itself.
+_DONE_IF_MINE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 # Add ids to a set only if it exists (the reader is active), then drop all
 # but the newest ARGV[1] ids; rank 0 is the BUILT marker, always kept.
@@ -90,6 +104,7 @@ class RedisTimelineStore(SQLTimelineStore):
         self.url = url
         self.redis = client(url)
         self.add_if_built = self.redis.register_script(_ADD_IF_BUILT)
+        self.done_if_mine = self.redis.register_script(_DONE_IF_MINE)
         # Members per reader gathered by ``holding_mirror``, while it runs.
         self._held: dict[int, list[str]] | None = None
 
@@ -168,7 +183,7 @@ class RedisTimelineStore(SQLTimelineStore):
         """Drop a reader's Redis timeline; the next read rebuilds it."""
         key = timeline_key(reader_id)
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.delete(key, f"{key}:rebuild")
+            pipe.delete(key, f"{key}:rebuild", f"{key}:partial")
             stamps.move_in(pipe)
             pipe.execute()
             stamps.moved()
@@ -195,7 +210,8 @@ class RedisTimelineStore(SQLTimelineStore):
         return RawSQL(sql, [*in_params, *merged_params])  # noqa: S611
 
     def _stored_ids(self, reader_id: int, bounds: PageBounds) -> list[int] | None:
-        """Return a page of the reader's Redis ids, or None if there is no set.
+        """Return a page of the reader's Redis ids, or None if there is no
+        set, or only one a rebuild has not finished copying.
 
         Reading also keeps the set alive for HUBBUB_TIMELINE_ACTIVE_DAYS.
         """
@@ -209,8 +225,9 @@ class RedisTimelineStore(SQLTimelineStore):
                     key, high, low, desc=True, bylex=True, offset=0, num=bounds.limit
                 )
             pipe.expire(key, ttl)
-            members, alive = pipe.execute()
-        if not alive:
+            pipe.exists(f"{key}:partial")
+            members, alive, partial = pipe.execute()
+        if not alive or partial:
             return None
         return [int(m) for m in members]
 
@@ -226,11 +243,15 @@ class RedisTimelineStore(SQLTimelineStore):
 
         The marker goes in first, so fan-outs that commit while the table
         is read already push to the set; the add is idempotent, so rows
-        both read here and pushed land once. Returns how many were copied.
+        both read here and pushed land once. The set is marked partial
+        until every row is copied, so no read trusts it before. Returns
+        how many were copied.
         """
         key = timeline_key(reader_id)
         ttl = timedelta(days=settings.HUBBUB_TIMELINE_ACTIVE_DAYS)
+        token = uuid.uuid4().hex
         with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(f"{key}:partial", token, ex=ttl)
             pipe.zadd(key, {BUILT: 0})
             pipe.expire(key, ttl)
             pipe.execute()
@@ -242,4 +263,5 @@ class RedisTimelineStore(SQLTimelineStore):
         for start in range(0, len(ids), REBUILD_CHUNK):
             chunk = [_member(pid) for pid in ids[start : start + REBUILD_CHUNK]]
             self._push([reader_id], chunk)
+        self.done_if_mine(keys=[f"{key}:partial"], args=[token])
         return len(ids)

@@ -159,6 +159,66 @@ def test_a_lost_timeline_is_served_from_the_table_then_rebuilt(
     assert home_ids(alice) == notes[::-1]
 
 
+def test_a_rebuild_cut_off_midway_is_not_read_and_is_completed_later(
+    alice, bob, store, run_jobs, monkeypatch
+):
+    follow_account(alice, followee=bob)
+    with run_jobs():
+        notes = [publish_note(bob, text=f"note {n}").id for n in range(5)]
+    monkeypatch.setattr(redis_store, "REBUILD_CHUNK", 2)
+    # The worker dies after copying the newest chunk: its second push fails.
+    pushes = []
+    real_push = store._push
+
+    def dying_push(reader_ids, members):
+        if pushes:
+            raise SystemExit("worker killed")
+        pushes.append(members)
+        real_push(reader_ids, members)
+
+    monkeypatch.setattr(store, "_push", dying_push)
+    with pytest.raises(SystemExit):
+        store.rebuild(alice.pk)
+    monkeypatch.undo()
+    assert redis_ids(store, alice) == notes[:2:-1]  # the newest two only
+
+    # That set is not read: the page comes from the table, whole.
+    assert home_ids(alice) == notes[::-1]
+    # Once the queued rebuild's hold runs out, the next read queues another,
+    # which completes the set.
+    store.redis.delete(f"{timeline_key(alice.pk)}:rebuild")
+    with run_jobs():
+        assert home_ids(alice) == notes[::-1]
+    assert redis_ids(store, alice) == notes[::-1]
+    assert not store.redis.exists(f"{timeline_key(alice.pk)}:partial")
+    assert home_ids(alice) == notes[::-1]
+
+
+def test_a_later_rebuild_keeps_the_set_partial_until_it_is_done(
+    alice, bob, store, run_jobs, monkeypatch
+):
+    follow_account(alice, followee=bob)
+    with run_jobs():
+        publish_note(bob, text="note")
+    partial = f"{timeline_key(alice.pk)}:partial"
+    real_push = store._push
+
+    def push_as_another_rebuild_starts(reader_ids, members):
+        # A second rebuild of the same set begins while this one copies.
+        store.redis.set(partial, "the later rebuild's token")
+        real_push(reader_ids, members)
+
+    monkeypatch.setattr(store, "_push", push_as_another_rebuild_starts)
+    store.rebuild(alice.pk)
+
+    # Not this rebuild's mark: the later one drops it when it is done.
+    assert store.redis.get(partial) == b"the later rebuild's token"
+    assert home_ids(alice) == table_ids(alice)
+    monkeypatch.undo()
+    store.rebuild(alice.pk)
+    assert not store.redis.exists(partial)
+
+
 def test_fan_out_reaches_redis_that_lost_its_script(
     reading_alice, bob, store, run_jobs, monkeypatch
 ):
