@@ -59,7 +59,7 @@ class Server:
         self, name: str, app: str, log_dir: Path, extra_env: dict[str, str | None]
     ) -> None:
         """``extra_env`` adds to the environment; None removes a variable."""
-        from hubbub.core.management.commands.serve import web_command
+        from hubbub.core.management.commands.serve import web_command, web_env
 
         self.name, self.port = name, free_port()
         self.cmd = web_command(host=HOST, port=self.port, workers=WORKERS)
@@ -69,9 +69,13 @@ class Server:
             # Its static files are those of its own data directory.
             mount = self.cmd.index("--static-path-mount") + 1
             self.cmd[mount] = str(Path(var_dir).resolve() / "static")
-        self.env = {
-            k: v for k, v in {**env.server_env(), **extra_env}.items() if v is not None
-        }
+        self.env = web_env(
+            {
+                k: v
+                for k, v in {**env.server_env(), **extra_env}.items()
+                if v is not None
+            }
+        )
         self.log_path = log_dir / f"granian-{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

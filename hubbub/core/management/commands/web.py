@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from hubbub.core.management.commands.serve import web_command
+from hubbub.core.management.commands.serve import web_command, web_env
 
 
 class Command(BaseCommand):
@@ -21,4 +21,4 @@ class Command(BaseCommand):
         cmd = web_command(
             host=options["host"], port=options["port"], workers=options["workers"]
         )
-        os.execv(cmd[0], cmd)  # noqa: S606
+        os.execve(cmd[0], cmd, web_env(os.environ))  # noqa: S606
