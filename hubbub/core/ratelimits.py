@@ -38,11 +38,10 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from redis.exceptions import NoScriptError
 
 from hubbub.accounts.models import Account
 from hubbub.core import stamps
-from hubbub.core.redis_client import run
+from hubbub.core.redis_client import run_script
 from hubbub.moderation.models import RateCounter
 
 # What each limited action is called in a refusal ("the limit for ...").
@@ -148,7 +147,7 @@ def _redis_hit(key: str, period: int, stamp_for: HttpRequest | None) -> int:
     if reading is not None:
         keys.append(reading.key)
         args.append(reading.fresh)
-    used, *found = _count(settings.REDIS_URL, keys, args)
+    used, *found = run_script(settings.REDIS_URL, _COUNT, keys, args)
     if reading is not None:
         reading.take(found[0])
     return int(used)
@@ -205,7 +204,9 @@ def _batched_hit(key: str, limit: int, period: int, reset_at: float) -> int:
             and estimate + BATCH <= limit
         ):
             return estimate
-        (used,) = _count(settings.REDIS_URL, [key], [period * 2, batch.unadded])
+        (used,) = run_script(
+            settings.REDIS_URL, _COUNT, [key], [period * 2, batch.unadded]
+        )
         batch.seen, batch.unadded, batch.added_at = int(used), 0, moment
         return batch.seen
 
@@ -229,18 +230,6 @@ if used == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 if #KEYS == 1 then return {used} end
 return {used, redis.call('SET', KEYS[2], ARGV[3], 'NX', 'GET')}
 """
-
-
-_COUNT_SHA = hashlib.sha1(_COUNT.encode()).hexdigest()  # noqa: S324 - Redis's name
-
-
-def _count(url: str, keys: list[str | bytes], args: list[int | bytes]) -> Any:
-    # By hash (EVALSHA); a Redis that lost the script (restarted, or
-    # SCRIPT FLUSH) is sent it whole once, which loads it again.
-    try:
-        return run(url, "EVALSHA", _COUNT_SHA, len(keys), *keys, *args)
-    except NoScriptError:
-        return run(url, "EVAL", _COUNT, len(keys), *keys, *args)
 
 
 def _cache_hit(key: str, period: int) -> int:

@@ -1,5 +1,6 @@
 """This process's Redis clients, one per URL."""
 
+import hashlib
 import os
 import threading
 from collections.abc import Sequence
@@ -51,6 +52,21 @@ def run(url: str, *command: Any) -> Any:
         # reply unread, which the next command would take for its own.
         connection.disconnect()
         raise
+
+
+@cache
+def _script_hash(script: str) -> str:
+    return hashlib.sha1(script.encode()).hexdigest()  # noqa: S324 - Redis's name
+
+
+def run_script(url: str, script: str, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+    """Run the Lua ``script`` as ``run`` runs a command, by its hash
+    (EVALSHA); a Redis that lost it (restarted, or SCRIPT FLUSH) is sent it
+    whole once, which loads it again."""
+    try:
+        return run(url, "EVALSHA", _script_hash(script), len(keys), *keys, *args)
+    except redis.exceptions.NoScriptError:
+        return run(url, "EVAL", script, len(keys), *keys, *args)
 
 
 # One Redis command and its arguments, as ``send_all`` takes them.

@@ -85,7 +85,6 @@ Inside a transaction there is no stamp (None): what the transaction reads
 may yet be rolled back, and its own writes have not moved the stamp.
 """
 
-import hashlib
 import logging
 import os
 import threading
@@ -99,9 +98,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
-from redis.exceptions import NoScriptError
 
-from hubbub.core.redis_client import Command, client, run
+from hubbub.core.redis_client import Command, client, run, run_script
 from hubbub.timelines.store import get_store
 
 logger = logging.getLogger(__name__)
@@ -194,7 +192,6 @@ _MOVE = """
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[1])
 """
-_MOVE_SHA = hashlib.sha1(_MOVE.encode()).hexdigest()  # noqa: S324 - Redis's name
 
 
 def channel(url: str) -> str:
@@ -224,10 +221,7 @@ def move() -> None:
     url = settings.REDIS_URL
     fresh = os.urandom(8)
     try:
-        try:
-            run(url, "EVALSHA", _MOVE_SHA, 1, KEY, fresh, channel(url))
-        except NoScriptError:
-            run(url, "EVAL", _MOVE, 1, KEY, fresh, channel(url))
+        run_script(url, _MOVE, [KEY], [fresh, channel(url)])
     except redis.RedisError:
         # The write is committed; failing its response would not undo it.
         # Answers kept under the old stamp end within LIFETIME.
